@@ -1,0 +1,79 @@
+#ifndef JAMB_CONF_H
+#define JAMB_CONF_H
+
+#include <stdio.h>
+
+#include "status.h"
+
+enum log_level {
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL__MAX
+};
+
+enum log_format {
+	LOG_FORMAT_JSON,
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT__MAX
+};
+
+/*
+ * The effective configuration: defaults, then the file, then the
+ * environment (JAMB_<SECTION>_<KEY>).  Every key is documented with its
+ * default in conf/jamb.conf.example and in the table in conf.c.
+ */
+struct conf {
+	char		*path;
+
+	char		*server_listen;
+	long		 server_socket_mode;
+	long		 server_backlog;
+	long		 server_workers;
+	long		 server_max_requests;
+	long		 server_grace;
+	long		 server_body_limit;
+	long		 server_json_depth;
+	char		*server_pidfile;
+
+	long		 log_level;
+	long		 log_format;
+	char		*log_file;
+
+	char		*db_host;
+	long		 db_port;
+	char		*db_socket;
+	char		*db_user;
+	char		*db_password;
+	char		*db_name;
+	long		 db_connect_timeout;
+	long		 db_read_timeout;
+	long		 db_write_timeout;
+	char		*db_replicas;
+	long		 db_slow_ms;
+	long		 db_tls;
+	char		*db_tls_ca;
+	char		*db_migrations;
+	long		 db_allow_pending;
+
+	char		*cache_servers;
+	long		 cache_timeout_ms;
+
+	char		*cors_origins;
+	long		 cors_credentials;
+	long		 cors_max_age;
+
+	long		 debug_routes;
+
+	/* Set when a secret came from a file that others may read. */
+	int		 secret_exposed;
+};
+
+enum jamb_status conf_load(const char *, struct conf **, char *, size_t);
+void		 conf_free(struct conf *);
+void		 conf_print(const struct conf *, FILE *);
+int		 conf_list_has(const char *, const char *);
+const char	*conf_default_path(void);
+
+#endif

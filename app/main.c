@@ -1,0 +1,172 @@
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "listen.h"
+#include "log.h"
+#include "pool.h"
+#include "worker.h"
+
+struct command {
+	const char	*name;
+	int		 (*run)(struct conf *, int, char **);
+	const char	*usage;
+};
+
+static void
+usage(FILE *f);
+
+static int
+cmd_serve(struct conf *c, int argc, char **argv)
+{
+	return pool_run(c);
+}
+
+static int
+cmd_check_config(struct conf *c, int argc, char **argv)
+{
+	conf_print(c, stdout);
+	conf_free(c);
+	return 0;
+}
+
+static int
+cmd_version(struct conf *c, int argc, char **argv)
+{
+	printf("jamb %s\n", PACKAGE_VERSION);
+	conf_free(c);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "serve", cmd_serve, "serve [-c file]" },
+	{ "check-config", cmd_check_config, "check-config [-c file]" },
+	{ "version", cmd_version, "version" },
+	{ NULL, NULL, NULL }
+};
+
+static void
+usage(FILE *f)
+{
+	const struct command	*cmd;
+
+	fprintf(f, "usage: jamb [-c file] command [args]\n");
+	for (cmd = commands; cmd->name != NULL; cmd++)
+		fprintf(f, "       jamb %s\n", cmd->usage);
+	fprintf(f, "Without a command, jamb serves FastCGI on a listening "
+	    "socket passed as stdin,\nor one CGI request.\n");
+}
+
+/*
+ * The configuration file: -c, else $JAMB_CONFIG, else the installed
+ * default if it exists; with none, defaults and the environment apply.
+ */
+static const char *
+conf_path(const char *given)
+{
+	const char	*env = getenv("JAMB_CONFIG");
+
+	if (given != NULL)
+		return given;
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access(conf_default_path(), F_OK) == 0)
+		return conf_default_path();
+	return NULL;
+}
+
+static struct conf *
+load(const char *given)
+{
+	struct conf	*c;
+	char		 err[512];
+
+	if (conf_load(conf_path(given), &c, err, sizeof(err)) != JAMB_OK) {
+		fprintf(stderr, "jamb: %s\n", err);
+		return NULL;
+	}
+	log_setup(c);
+	if (c->secret_exposed)
+		log_warn(NULL, "%s holds secrets and is readable by other "
+		    "users; chmod o-r it", c->path);
+	return c;
+}
+
+/* Started by a web server, not by a person: FastCGI or CGI. */
+static int
+run_embedded(const char *given)
+{
+	struct conf	*c;
+	int		 rc;
+
+	if ((c = load(given)) == NULL)
+		return 1;
+	if (listen_on_stdin())
+		rc = worker_run(c, STDIN_FILENO, -1);
+	else
+		rc = worker_cgi(c);
+	conf_free(c);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command	*cmd;
+	const char		*given = NULL;
+	struct conf		*c;
+	int			 ch;
+
+	/* "+": options end at the command, which has options of its own. */
+	while ((ch = getopt(argc, argv, "+c:hV")) != -1)
+		switch (ch) {
+		case 'c':
+			given = optarg;
+			break;
+		case 'V':
+			printf("jamb %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	argc -= optind;
+	argv += optind;
+
+	if (argc == 0) {
+		if (listen_on_stdin() || getenv("GATEWAY_INTERFACE") != NULL)
+			return run_embedded(given);
+		usage(stderr);
+		return 2;
+	}
+	for (cmd = commands; cmd->name != NULL; cmd++)
+		if (strcmp(cmd->name, argv[0]) == 0)
+			break;
+	if (cmd->name == NULL) {
+		fprintf(stderr, "jamb: unknown command %s\n", argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	optind = 1;
+	while ((ch = getopt(argc, argv, "c:")) != -1)
+		switch (ch) {
+		case 'c':
+			given = optarg;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	if ((c = load(given)) == NULL)
+		return 1;
+	return cmd->run(c, argc - optind, argv + optind);
+}

@@ -1,0 +1,41 @@
+#ifndef JAMB_ROUTER_H
+#define JAMB_ROUTER_H
+
+#include "http.h"
+
+typedef enum jamb_status (*route_fn)(struct req *, struct resp *);
+
+/* Route flags. */
+#define ROUTE_BODY	0x0001	/* reads a request body */
+#define ROUTE_JSON	0x0002	/* the body is JSON, parsed before the call */
+#define ROUTE_DEBUG	0x0004	/* only with [debug] routes = yes */
+
+/*
+ * One entry of a route table in routes/: the method, a pattern whose
+ * "{name}" segments capture one decoded path segment each, the handler
+ * and flags.  Tables end with an entry whose method is NULL.
+ */
+struct route {
+	const char	*method;
+	const char	*pattern;
+	route_fn	 handler;
+	unsigned int	 flags;
+};
+
+enum route_match {
+	ROUTE_FOUND,
+	ROUTE_NO_PATH,
+	ROUTE_NO_METHOD
+};
+
+struct router;
+
+struct router	*router_new(void);
+void		 router_add(struct router *, const struct route *,
+		    unsigned int);
+void		 router_free(struct router *);
+enum route_match router_match(const struct router *, const char *,
+		    const char *, const struct route **, struct kvlist *,
+		    char *, size_t);
+
+#endif

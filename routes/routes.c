@@ -1,0 +1,10 @@
+#include "config.h"
+
+#include "routes.h"
+
+/* Every route table the server answers, in no particular order. */
+const struct route *const route_tables[] = {
+	health_routes,
+	debug_routes,
+	NULL
+};
