@@ -10,7 +10,9 @@
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
+#include "migrate.h"
 #include "pool.h"
+#include "seed.h"
 #include "worker.h"
 
 struct command {
@@ -26,6 +28,26 @@ static int
 cmd_serve(struct conf *c, int argc, char **argv)
 {
 	return pool_run(c);
+}
+
+static int
+cmd_migrate(struct conf *c, int argc, char **argv)
+{
+	int	 rc;
+
+	rc = migrate_main(c, argc, argv);
+	conf_free(c);
+	return rc;
+}
+
+static int
+cmd_seed(struct conf *c, int argc, char **argv)
+{
+	int	 rc;
+
+	rc = seed_main(c, argc, argv);
+	conf_free(c);
+	return rc;
 }
 
 static int
@@ -47,6 +69,8 @@ cmd_version(struct conf *c, int argc, char **argv)
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "serve [-c file]" },
 	{ "check-config", cmd_check_config, "check-config [-c file]" },
+	{ "migrate", cmd_migrate, "migrate [-c file] status | up [--dry-run]" },
+	{ "seed", cmd_seed, "seed [-c file] demo | bulk N" },
 	{ "version", cmd_version, "version" },
 	{ NULL, NULL, NULL }
 };
@@ -96,6 +120,28 @@ load(const char *given)
 		log_warn(NULL, "%s holds secrets and is readable by other "
 		    "users; chmod o-r it", c->path);
 	return c;
+}
+
+/*
+ * Takes "-c FILE" out of a command's arguments, wherever it stands, so
+ * that the command's own options are left to it.  Returns the new
+ * argument count, or -1 when -c lacks its file.
+ */
+static int
+take_conf_option(int argc, char **argv, const char **given)
+{
+	int	 i, j = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			if (i + 1 == argc)
+				return -1;
+			*given = argv[++i];
+		} else
+			argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	return j;
 }
 
 /* Started by a web server, not by a person: FastCGI or CGI. */
@@ -156,17 +202,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	optind = 1;
-	while ((ch = getopt(argc, argv, "c:")) != -1)
-		switch (ch) {
-		case 'c':
-			given = optarg;
-			break;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if ((argc = take_conf_option(argc, argv, &given)) < 0) {
+		usage(stderr);
+		return 2;
+	}
 	if ((c = load(given)) == NULL)
 		return 1;
-	return cmd->run(c, argc - optind, argv + optind);
+	return cmd->run(c, argc - 1, argv + 1);
 }

@@ -1,0 +1,3 @@
+#ifndef JAMB_MARKDOWN_H
+#define JAMB_MARKDOWN_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef JAMB_PASSWORD_H
+#define JAMB_PASSWORD_H
+#endif
