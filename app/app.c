@@ -151,6 +151,12 @@ run(struct req *req, struct resp *resp)
 	resp_reset(resp);
 	security_headers(resp);
 	cors_headers(req->app->conf, req, resp);
+	if (st == JAMB_EUNAVAIL) {
+		resp_status_problem(resp, req, st, "a backend is unavailable; "
+		    "try again shortly");
+		resp_header(resp, "Retry-After", "5");
+		return;
+	}
 	resp_status_problem(resp, req, st, status_http(st) >= 500 ?
 	    "the server could not complete the request; its log has the "
 	    "details under this request id" : status_name(st));
@@ -218,6 +224,7 @@ app_handle(struct app *app, struct io *io)
 	resp_init(&resp);
 	security_headers(&resp);
 	st = req_init(&req, app, io);
+	log_context(req.id);
 	cors_headers(app->conf, &req, &resp);
 	if (st == JAMB_ETOOBIG)
 		resp_problem(&resp, &req, 414, "uri-too-long", "URI Too Long",
@@ -238,6 +245,7 @@ app_handle(struct app *app, struct io *io)
 		log_info(req.id, "client went away before the response "
 		    "was written");
 	access_log(&req, &resp);
+	log_context(NULL);
 	req_free(&req);
 	resp_free(&resp);
 }

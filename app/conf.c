@@ -114,6 +114,12 @@ static const struct conf_key keys[] = {
 	    "yes", 0, 1, 0, NULL },
 	{ "cors", "max_age", CONF_INT, O(cors_max_age),
 	    "600", 0, 86400, 0, NULL },
+	{ "auth", "argon2_memory_kib", CONF_INT, O(auth_argon2_memory_kib),
+	    "19456", 8, 4194304, 0, NULL },
+	{ "auth", "argon2_iterations", CONF_INT, O(auth_argon2_iterations),
+	    "2", 1, 100, 0, NULL },
+	{ "auth", "argon2_parallelism", CONF_INT,
+	    O(auth_argon2_parallelism), "1", 1, 64, 0, NULL },
 	{ "debug", "routes", CONF_BOOL, O(debug_routes),
 	    "no", 0, 1, 0, NULL },
 };
@@ -448,6 +454,12 @@ conf_check(const struct conf *c, char *err, size_t errlen)
 	if (c->cors_credentials && conf_list_has(c->cors_origins, "*")) {
 		snprintf(err, errlen, "[cors] origins: \"*\" cannot be used "
 		    "with credentials = yes; list the origins");
+		return JAMB_ECONFIG;
+	}
+	/* Argon2 needs at least 8 KiB of memory per lane. */
+	if (c->auth_argon2_memory_kib < 8 * c->auth_argon2_parallelism) {
+		snprintf(err, errlen, "[auth] argon2_memory_kib: must be at "
+		    "least 8 times argon2_parallelism");
 		return JAMB_ECONFIG;
 	}
 	if (*c->cache_servers == '\0' ||

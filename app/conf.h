@@ -64,6 +64,10 @@ struct conf {
 	long		 cors_credentials;
 	long		 cors_max_age;
 
+	long		 auth_argon2_memory_kib;
+	long		 auth_argon2_iterations;
+	long		 auth_argon2_parallelism;
+
 	long		 debug_routes;
 
 	/* Set when a secret came from a file that others may read. */

@@ -47,7 +47,15 @@ struct db_conn {
 	size_t			 nstmts;
 	int64_t			 last_used;
 	int64_t			 down_until;
+	/*
+	 * Set from START TRANSACTION until the commit or rollback, even
+	 * when the link is lost in between: the server has then rolled
+	 * back, and reconnecting would run the rest in autocommit.
+	 */
 	int			 in_tx;
+	/* Bumped each time "my" closes; rows remember it (db_next). */
+	unsigned int		 link;
+	unsigned int		 open_rows;	/* rows not freed yet */
 	unsigned int		 err_no;
 	char			 err[512];
 	uint64_t		 affected;
@@ -90,6 +98,7 @@ struct db_rows {
 	MYSQL_BIND	*binds;
 	struct col	*cols;
 	unsigned int	 ncols;
+	unsigned int	 link;	/* db->link when the rows were read */
 };
 
 static struct db_conn *
@@ -162,14 +171,20 @@ stmt_cache_clear(struct db_conn *db)
 	db->nstmts = 0;
 }
 
+/*
+ * Closes the link.  Statements whose rows are still being read lose
+ * their connection too: the client library cannot fetch from them any
+ * more, so their rows end (see db_next).
+ */
 static void
 db_close(struct db_conn *db)
 {
 	stmt_cache_clear(db);
-	if (db->my != NULL)
+	if (db->my != NULL) {
 		mysql_close(db->my);
+		db->link++;
+	}
 	db->my = NULL;
-	db->in_tx = 0;
 }
 
 void
@@ -222,7 +237,8 @@ is_lost(unsigned int e)
 {
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
 	    e == CR_CONN_HOST_ERROR || e == CR_CONNECTION_ERROR ||
-	    e == ER_CONNECTION_KILLED || e == 4031 /* idle disconnect */;
+	    e == ER_CONNECTION_KILLED || e == ER_SERVER_SHUTDOWN ||
+	    e == 4031 /* idle disconnect */;
 }
 
 /* The jamb status for a server error number. */
@@ -280,6 +296,9 @@ db_connect(struct db_conn *db)
 	my_bool			 yes = 1;
 
 	db_close(db);
+	if (db->in_tx)
+		return set_err(db, CR_SERVER_LOST, "connection lost inside "
+		    "a transaction; not reconnecting before it ends");
 	if ((db->my = mysql_init(NULL)) == NULL)
 		abort();
 	ct = (unsigned int)c->db_connect_timeout;
@@ -612,7 +631,14 @@ run(struct db_conn **dbp, const char *sql, const char *types, va_list ap,
 		return JAMB_EINTERNAL;
 	}
 	st = run_once(db, sql, p, n, out, owned);
-	if (st != JAMB_OK && db->primary != NULL && db->my == NULL) {
+	/*
+	 * Rows still being read on this connection went with a lost
+	 * link: a read answered elsewhere would pair a success with rows
+	 * that end early, so the caller gets the error instead.
+	 */
+	if (st == JAMB_OK || db->open_rows > 0)
+		goto out;
+	if (db->primary != NULL && db->my == NULL) {
 		log_warn(NULL, "replica %s:%ld unusable, reading from the "
 		    "primary: %s", db->host, db->port, db->err);
 		db->down_until = clock_us() + REPLICA_DOWN_US;
@@ -620,10 +646,11 @@ run(struct db_conn **dbp, const char *sql, const char *types, va_list ap,
 		st = run_once(db, sql, p, n, out, owned);
 	}
 	if (st == JAMB_EUNAVAIL && retry && !db->in_tx && db->my == NULL &&
-	    is_lost(db->err_no)) {
+	    db->open_rows == 0 && is_lost(db->err_no)) {
 		db->stats.retries++;
 		st = run_once(db, sql, p, n, out, owned);
 	}
+out:
 	if (st == JAMB_OK && db->primary != NULL)
 		db->primary->stats.replica_reads++;
 	free(p);
@@ -707,6 +734,8 @@ rows_new(struct db_conn *db, struct stmt *s, int owned)
 	r->db = db;
 	r->stmt = s;
 	r->owned = owned;
+	r->link = db->link;
+	db->open_rows++;
 	if ((r->meta = mysql_stmt_result_metadata(s->st)) == NULL)
 		return r;
 	r->ncols = mysql_num_fields(r->meta);
@@ -731,7 +760,7 @@ db_next(struct db_rows *r)
 	unsigned int	 i;
 	int		 rc;
 
-	if (r->meta == NULL)
+	if (r->meta == NULL || r->link != r->db->link)
 		return 0;
 	rc = mysql_stmt_fetch(r->stmt->st);
 	if (rc == MYSQL_NO_DATA || rc == 1)
@@ -747,7 +776,8 @@ db_next(struct db_rows *r)
 			c->buf = xrealloc(c->buf, c->cap);
 			r->binds[i].buffer = c->buf;
 			r->binds[i].buffer_length = c->cap - 1;
-			mysql_stmt_fetch_column(r->stmt->st, &r->binds[i], i, 0);
+			mysql_stmt_fetch_column(r->stmt->st, &r->binds[i], i,
+			    0);
 		}
 		mysql_stmt_bind_result(r->stmt->st, r->binds);
 	}
@@ -833,6 +863,31 @@ time_json(const MYSQL_TIME *t, enum enum_field_types type)
 	return json_string(s);
 }
 
+/*
+ * Binary strings (BINARY, VARBINARY, BLOB, BIT) go out as hex whatever
+ * their bytes, so that a hash never turns into text by chance.  DECIMAL
+ * and TIME columns share the binary character set but are text.
+ */
+static int
+is_binary_string(const MYSQL_FIELD *f)
+{
+	if (f->charsetnr != 63)
+		return 0;
+	switch (f->type) {
+	case MYSQL_TYPE_STRING:
+	case MYSQL_TYPE_VAR_STRING:
+	case MYSQL_TYPE_VARCHAR:
+	case MYSQL_TYPE_TINY_BLOB:
+	case MYSQL_TYPE_MEDIUM_BLOB:
+	case MYSQL_TYPE_LONG_BLOB:
+	case MYSQL_TYPE_BLOB:
+	case MYSQL_TYPE_BIT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static json_t *
 col_json(const struct db_rows *r, unsigned int i)
 {
@@ -855,9 +910,8 @@ col_json(const struct db_rows *r, unsigned int i)
 	default:
 		break;
 	}
-	if (c->field->charsetnr != 63 || utf8_valid(c->buf, c->len))
+	if (!is_binary_string(c->field))
 		return json_stringn(c->buf, c->len);
-	/* Binary data (charset 63) that is not text goes out as hex. */
 	hex = xmalloc(2 * c->len + 1);
 	hex_encode(hex, (const unsigned char *)c->buf, c->len);
 	j = json_string(hex);
@@ -885,13 +939,14 @@ db_rows_free(struct db_rows *r)
 
 	if (r == NULL)
 		return;
+	r->db->open_rows--;
 	for (i = 0; i < r->ncols; i++)
 		free(r->cols[i].buf);
 	free(r->cols);
 	free(r->binds);
 	if (r->meta != NULL)
 		mysql_free_result(r->meta);
-	if (!r->stmt->orphan)
+	if (!r->stmt->orphan && r->link == r->db->link)
 		mysql_stmt_free_result(r->stmt->st);
 	stmt_release(r->stmt, r->owned);
 	free(r);
@@ -1026,7 +1081,9 @@ is_retryable(unsigned int e)
  * rolled back otherwise.  A deadlock or lock-wait timeout, in fn or at
  * the commit, runs everything again after a short random pause, up to
  * TX_ATTEMPTS times, so fn must be safe to run again.  A lost link is
- * not retried: the commit may have happened.
+ * not retried: the commit may have happened.  Inside fn, statements
+ * after a lost link fail with JAMB_EUNAVAIL instead of reconnecting,
+ * and db_tx returns JAMB_EUNAVAIL even if fn ignored them.
  */
 enum jamb_status
 db_tx(struct db_conn *db, db_tx_fn fn, void *arg)
@@ -1039,7 +1096,10 @@ db_tx(struct db_conn *db, db_tx_fn fn, void *arg)
 		if ((st = tx_begin(db)) != JAMB_OK)
 			return st;
 		st = fn(db, arg);
-		if (st == JAMB_OK && db->my != NULL) {
+		/* A lost link took the transaction with it. */
+		if (st == JAMB_OK && db->my == NULL)
+			st = JAMB_EUNAVAIL;
+		if (st == JAMB_OK) {
 			if (mysql_commit(db->my) == 0) {
 				db->in_tx = 0;
 				return JAMB_OK;

@@ -21,7 +21,18 @@ static struct {
 	enum log_format	 format;
 	char		*file;
 	int		 fd;
-} lg = { LOG_LEVEL_INFO, LOG_FORMAT_JSON, NULL, STDERR_FILENO };
+	char		 context[80];
+} lg = { LOG_LEVEL_INFO, LOG_FORMAT_JSON, NULL, STDERR_FILENO, "" };
+
+/*
+ * The request being served, named in every line logged meanwhile, so
+ * that code below the handlers (db, cache) need not pass it around.
+ */
+void
+log_context(const char *reqid)
+{
+	snprintf(lg.context, sizeof(lg.context), "%s", reqid ? reqid : "");
+}
 
 static int
 log_open(const char *path)
@@ -211,6 +222,8 @@ log_fields(enum log_level level, const char *reqid, const char *msg,
 	json_object_set_new(line, "ts", json_string(ts));
 	json_object_set_new(line, "level", json_string(level_names[level]));
 	json_object_set_new(line, "pid", json_integer(getpid()));
+	if (reqid == NULL && lg.context[0] != '\0')
+		reqid = lg.context;
 	if (reqid != NULL)
 		json_object_set_new(line, "request_id", log_string(reqid));
 	json_object_set_new(line, "msg", log_string(msg));

@@ -13,6 +13,7 @@
  */
 void	 log_setup(const struct conf *);
 void	 log_reopen(void);
+void	 log_context(const char *);
 int	 log_enabled(enum log_level);
 void	 log_msg(enum log_level, const char *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -24,9 +24,34 @@ struct command {
 static void
 usage(FILE *f);
 
+/*
+ * Serves only a database whose schema matches the migrations shipped
+ * with this jamb.  A database that cannot be reached is no reason to
+ * stay down: the pool starts and /v1/ready reports it.
+ */
 static int
 cmd_serve(struct conf *c, int argc, char **argv)
 {
+	char		 err[1024];
+	int		 n;
+	enum jamb_status st;
+
+	st = migrate_pending(c, &n, err, sizeof(err));
+	if (st == JAMB_EUNAVAIL)
+		log_warn(NULL, "migrations not checked: %s", err);
+	else if (st != JAMB_OK || (n > 0 && !c->db_allow_pending)) {
+		if (st != JAMB_OK)
+			fprintf(stderr, "jamb: %s\n", err);
+		else
+			fprintf(stderr, "jamb: %d migration%s pending; run "
+			    "`jamb migrate up` (or set [db] "
+			    "allow_pending_migrations = yes)\n", n,
+			    n == 1 ? "" : "s");
+		conf_free(c);
+		return 1;
+	} else if (n > 0)
+		log_warn(NULL, "%d migration%s pending; serving anyway as "
+		    "[db] allow_pending_migrations says", n, n == 1 ? "" : "s");
 	return pool_run(c);
 }
 

@@ -137,7 +137,8 @@ env_headers(struct kvlist *h, char **envp)
 		for (i = 0; i < n; i++) {
 			char c = (*envp)[5 + i];
 
-			name[i] = c == '_' ? '-' : (char)tolower((unsigned char)c);
+			name[i] = c == '_' ? '-' :
+			    (char)tolower((unsigned char)c);
 		}
 		name[n] = '\0';
 		kv_add(h, name, eq + 1);
@@ -286,7 +287,8 @@ req_read_body(struct req *r, size_t limit, char *err, size_t errlen)
 		}
 		if ((n = r->io->read(r->io->ctx, chunk, want)) < 0) {
 			buf_free(&b);
-			snprintf(err, errlen, "reading the request body failed");
+			snprintf(err, errlen, "reading the request body "
+			    "failed");
 			return JAMB_EIO;
 		}
 		if (n == 0) {

@@ -147,7 +147,8 @@ worker_run(const struct conf *c, int lfd, int ready_fd)
 		if (wait_next(&fr, lfd, &waitmask) == -1)
 			continue;
 		if ((rc = FCGX_Accept_r(&fr)) < 0) {
-			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
+			if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    rc != -EINTR) {
 				log_warn(NULL, "accept: %s", strerror(-rc));
 				usleep(10000);
 			}

@@ -2,19 +2,25 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "db.h"
+#include "log.h"
 #include "routes.h"
 
 /*
  * Diagnostic routes, present only with [debug] routes = yes.  The test
- * suite uses them to hold a request in flight (drain, reload) and to
- * exercise body handling without a resource of its own.
+ * suite uses them to hold a request in flight (drain, reload), to
+ * exercise body handling without a resource of its own, and to follow
+ * a worker's MySQL connections (reconnects, replica routing).
  */
 
 #define DEBUG_SLEEP_MAX_MS	60000
+/* The longest slug the tags table takes (sql/0001_init.sql). */
+#define DEBUG_SLUG_MAX		200
 
 static enum jamb_status
 debug_sleep(struct req *req, struct resp *resp)
@@ -48,9 +54,90 @@ debug_echo(struct req *req, struct resp *resp)
 	return JAMB_OK;
 }
 
+/*
+ * Which server answers a read: the primary, or with ?replica=1 the
+ * connection db_replica picks (a replica, or the primary when none is
+ * configured or reachable).  "replica" says whether a replica really
+ * answered; the counters are the worker's, for its primary connection.
+ */
+static enum jamb_status
+debug_db(struct req *req, struct resp *resp)
+{
+	struct db_conn		*db = req->app->db, *conn = db;
+	const struct db_stats	*stats = db_stats(db);
+	const char		*q = req_query(req, "replica");
+	uint64_t		 before = stats->replica_reads;
+	json_t			*row;
+	enum jamb_status	 st;
+
+	if (q != NULL && strcmp(q, "1") == 0)
+		conn = db_replica(db);
+	st = db_query_one(conn, &row, "SELECT @@server_id AS server_id, "
+	    "@@hostname AS host", "");
+	if (st != JAMB_OK) {
+		if (conn != db)
+			log_warn(req->id, "replica: %s", db_error(conn));
+		log_warn(req->id, "primary: %s", db_error(db));
+		return st;
+	}
+	json_object_set_new(row, "replica",
+	    json_boolean(stats->replica_reads > before));
+	json_object_set_new(row, "pid", json_integer(getpid()));
+	json_object_set_new(row, "stats", json_pack("{s:I, s:I, s:I, s:I}",
+	    "connects", (json_int_t)stats->connects,
+	    "reconnects", (json_int_t)stats->reconnects,
+	    "retries", (json_int_t)stats->retries,
+	    "replica_reads", (json_int_t)stats->replica_reads));
+	resp_json(resp, 200, row);
+	return JAMB_OK;
+}
+
+/*
+ * Creates a tag from {"slug": "..."} on the primary and answers 201 with
+ * its id.  Like every write it is sent once: after a lost link it fails
+ * with 503 instead of risking a second row.
+ */
+static enum jamb_status
+debug_db_write(struct req *req, struct resp *resp)
+{
+	struct db_conn		*db = req->app->db;
+	json_t			*slug;
+	const char		*s;
+	enum jamb_status	 st;
+
+	slug = json_object_get(req->json, "slug");
+	if (!json_is_string(slug) || json_object_size(req->json) != 1 ||
+	    json_string_length(slug) == 0 ||
+	    json_string_length(slug) > DEBUG_SLUG_MAX) {
+		resp_problem(resp, req, 422, "invalid-body",
+		    "Unprocessable Content", "the body must be {\"slug\": "
+		    "text of 1 to %d bytes} and nothing else",
+		    DEBUG_SLUG_MAX);
+		return JAMB_OK;
+	}
+	s = json_string_value(slug);
+	st = db_exec(db, "INSERT INTO tags (slug, name) VALUES (?, ?)", "ss",
+	    s, s);
+	if (st == JAMB_ECONFLICT) {
+		resp_status_problem(resp, req, st, "a tag with this slug "
+		    "exists");
+		return JAMB_OK;
+	}
+	if (st != JAMB_OK) {
+		log_warn(req->id, "primary: %s", db_error(db));
+		return st;
+	}
+	resp_json(resp, 201, json_pack("{s:I, s:s}", "id",
+	    (json_int_t)db_insert_id(db), "slug", s));
+	return JAMB_OK;
+}
+
 const struct route debug_routes[] = {
 	{ "GET", "/v1/debug/sleep", debug_sleep, ROUTE_DEBUG },
 	{ "POST", "/v1/debug/echo", debug_echo,
+	    ROUTE_DEBUG | ROUTE_BODY | ROUTE_JSON },
+	{ "GET", "/v1/debug/db", debug_db, ROUTE_DEBUG },
+	{ "POST", "/v1/debug/db/write", debug_db_write,
 	    ROUTE_DEBUG | ROUTE_BODY | ROUTE_JSON },
 	{ NULL, NULL, NULL, 0 }
 };

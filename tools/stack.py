@@ -8,6 +8,7 @@ developer's stack and the tested stack are the same thing.
 
     stack.py up --dir DIR [--port N] [--front caddy|apache|both]
                 [--apache-port N] [--db-port N] [--workers N] [--jamb PATH]
+                [--replica] [--seed-demo]
     stack.py down --dir DIR
     stack.py status --dir DIR
     stack.py url --dir DIR [--front caddy|apache]
@@ -23,6 +24,7 @@ Python 3 standard library only.
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -42,7 +44,8 @@ HOST = '127.0.0.1'
 
 # Order of shutdown: the fronts first so that nothing new reaches jamb,
 # jamb before the services it uses.
-STOP_ORDER = ('caddy', 'apache', 'jamb', 'memcached', 'mariadb')
+STOP_ORDER = ('caddy', 'apache', 'jamb', 'memcached', 'replica',
+              'mariadb')
 
 
 class StackError(Exception):
@@ -364,11 +367,16 @@ class Stack:
     True}}).up() starts what is not running yet and waits until
     GET /v1/health answers 200 through every front; down() stops it all.
     `conf` overrides the generated jamb.conf, section by section.
+    With replica=True a second MariaDB replicates from the first and
+    jamb reads from it ([db] replicas); see _up_replica.
+    With seed_demo=True an empty database gets the demo site (`jamb seed
+    demo`) on the way up; see seed_demo_once.
     """
 
     def __init__(self, dir, jamb=None, fronts=('caddy',), caddy_port=None,
                  apache_port=None, db_port=None, workers=4, conf=None,
-                 caddy_extra='', timeout=60):
+                 caddy_extra='', timeout=60, replica=False,
+                 seed_demo=False):
         self.dir = Path(dir).resolve()
         self.jamb = Path(jamb).resolve() if jamb else REPO / 'jamb'
         unknown = set(fronts) - set(FRONTS)
@@ -381,6 +389,8 @@ class Stack:
         self.overrides = conf or {}
         self.caddy_extra = caddy_extra
         self.timeout = timeout
+        self.replica = replica
+        self.seed_demo = seed_demo
         self.procs = {}
         self.ports = {}
         self.run_dir = None
@@ -509,6 +519,10 @@ class Stack:
         self._ensure_run_dir()
         try:
             self._up_mariadb()
+            if self.replica:
+                self._up_replica()
+            else:
+                self._stop('replica')
             self._up_memcached()
             self._up_jamb()
             for front in FRONTS:
@@ -547,7 +561,7 @@ class Stack:
         if name == 'jamb':
             stop_tree(proc, self._grace() + 10)
         else:
-            proc.stop(30 if name == 'mariadb' else 15)
+            proc.stop(30 if name in ('mariadb', 'replica') else 15)
 
     def status(self):
         """{name: {'pid', 'alive', 'log'}} plus ports and front URLs."""
@@ -576,10 +590,32 @@ class Stack:
                 f'--log-error={self.dir / "mariadb.log"}',
                 '--skip-name-resolve',
                 '--innodb-flush-log-at-trx-commit=2']
+        if self.replica:
+            # The replica reads this binary log; both sides need ids.
+            argv += ['--log-bin=mariadb-bin', '--server-id=1',
+                     '--binlog-format=ROW']
         self.procs['mariadb'] = Proc.spawn('mariadb', argv,
                                            self.dir / 'mariadb.log')
         self._wait_mariadb()
         self._create_database()
+
+    def stop_mariadb(self):
+        """Stop the primary MariaDB by pid, leaving jamb running (it
+        must cope); start_mariadb() brings it back."""
+        self._stop('mariadb')
+        self._save()
+
+    def start_mariadb(self, timeout=15):
+        """Start the primary again on its port and data directory and
+        wait until it accepts connections."""
+        port = self.ports['db']
+        deadline = time.monotonic() + timeout
+        while not port_is_free(port):
+            if time.monotonic() > deadline:
+                raise StackError(f'mariadb: port {port} is still in use')
+            time.sleep(0.1)
+        self._up_mariadb()
+        self._save()
 
     def _install_mariadb(self, datadir):
         log = self.dir / 'mariadb-install.log'
@@ -596,15 +632,15 @@ class Stack:
             raise StackError(f'mariadb-install-db failed; see {log}:\n'
                              f'{tail(log)}')
 
-    def _wait_mariadb(self):
-        proc = self.procs['mariadb']
+    def _wait_mariadb(self, name='mariadb', sock=None):
+        proc = self.procs[name]
         deadline = time.monotonic() + max(self.timeout, 120)
         while True:
             if not proc.alive():
                 raise StackError(f'mariadbd exited; see {proc.log}:\n'
                                  f'{tail(proc.log)}')
             try:
-                self.mysql('SELECT 1')
+                self.mysql('SELECT 1', sock=sock)
                 return
             except StackError:
                 if time.monotonic() > deadline:
@@ -624,11 +660,13 @@ class Stack:
             sql.append(f'GRANT ALL PRIVILEGES ON jamb.* TO {u};')
         self.mysql('\n'.join(sql))
 
-    def mysql(self, sql, database=None):
-        """Run SQL as MariaDB's root over the unix socket; returns the
-        tab-separated output, raises StackError with the server's text."""
+    def mysql(self, sql, database=None, sock=None):
+        """Run SQL as MariaDB's root over the unix socket (the primary's
+        unless SOCK); returns the tab-separated output, raises StackError
+        with the server's text."""
         argv = ['mariadb', '--no-defaults', '--user=root',
-                f'--socket={self.db_sock}', '--batch', '--skip-column-names']
+                f'--socket={sock or self.db_sock}', '--batch',
+                '--skip-column-names']
         if database:
             argv.append(database)
         try:
@@ -639,6 +677,107 @@ class Stack:
         if r.returncode != 0:
             raise StackError(f'mariadb client: {r.stderr.strip()}')
         return r.stdout
+
+    # The replica
+
+    @property
+    def replica_sock(self):
+        return self.run_dir / 'replica.sock'
+
+    @property
+    def repl_password(self):
+        """The replication user's password, made once per directory."""
+        path = self.dir / 'repl_password'
+        if not path.exists():
+            write_private(path, secrets.token_urlsafe(24) + '\n')
+        return path.read_text().strip()
+
+    def replica_mysql(self, sql, database=None):
+        """mysql() on the replica."""
+        return self.mysql(sql, database, sock=self.replica_sock)
+
+    def _up_replica(self):
+        """Start the replica unless it runs, pointing a new one at the
+        primary, and wait until it has caught up.
+
+        The primary writes its binary log from its first start, so a new
+        replica replays everything from there, the jamb database and user
+        included: nothing is created on the replica by hand."""
+        if self._alive('replica'):
+            return
+        if self.mysql('SELECT @@log_bin').strip() != '1':
+            raise StackError('the primary runs without a binary log; stop '
+                             'the stack and start it with the replica')
+        datadir = self.dir / 'mariadb-replica'
+        fresh = not (datadir / 'mysql').is_dir()
+        if fresh:
+            self._install_mariadb(datadir)
+        self.start_replica()
+        if fresh:
+            self._start_replication()
+        self.wait_replica()
+        if not self.replica_mysql("SHOW DATABASES LIKE 'jamb'").strip():
+            raise StackError('the replica has no jamb database: the '
+                             "primary's binary log does not reach back to "
+                             'its creation; use a new directory')
+
+    def _start_replication(self):
+        pw = self.repl_password
+        user = f"'repl'@'{HOST}'"
+        self.mysql(f"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY '{pw}';"
+                   f"ALTER USER {user} IDENTIFIED BY '{pw}';"
+                   f'GRANT REPLICATION SLAVE ON *.* TO {user};')
+        # A retry every second: after a primary restart the replica is
+        # back within a second or two rather than a minute.
+        self.replica_mysql(
+            f"CHANGE MASTER TO MASTER_HOST='{HOST}', "
+            f"MASTER_PORT={self.ports['db']}, MASTER_USER='repl', "
+            f"MASTER_PASSWORD='{pw}', MASTER_USE_GTID=slave_pos, "
+            'MASTER_CONNECT_RETRY=1; START SLAVE;')
+
+    def start_replica(self):
+        """Start the replica on the port and data directory it had (a
+        free port the first time) and wait until it accepts connections;
+        replication, once set up, resumes by itself."""
+        datadir = self.dir / 'mariadb-replica'
+        port = self._port('replica', self.ports.get('replica'))
+        argv = ['mariadbd', '--no-defaults', f'--datadir={datadir}',
+                f'--socket={self.replica_sock}', f'--port={port}',
+                f'--bind-address={HOST}', f'--user={_user()}',
+                f'--pid-file={self.dir / "replica.pid"}',
+                f'--log-error={self.dir / "replica.log"}',
+                '--skip-name-resolve',
+                '--innodb-flush-log-at-trx-commit=2',
+                '--server-id=2', '--relay-log=replica-relay-bin',
+                # Only replication and root write; jamb's user reads.
+                '--read-only']
+        self.procs['replica'] = Proc.spawn('replica', argv,
+                                           self.dir / 'replica.log')
+        self._wait_mariadb('replica', self.replica_sock)
+        self._save()
+
+    def stop_replica(self):
+        """Stop the replica by pid; start_replica() brings it back."""
+        self._stop('replica')
+        self._save()
+
+    def wait_replica(self, timeout=30):
+        """Wait until the replica has applied everything written on the
+        primary so far; StackError with its replication status if not
+        within TIMEOUT seconds."""
+        pos = self.mysql('SELECT @@gtid_binlog_pos').strip()
+        if not pos:
+            return
+        done = self.replica_mysql(
+            f"SELECT MASTER_GTID_WAIT('{pos}', {int(timeout)})").strip()
+        if done != '0':
+            status = self.replica_mysql('SHOW SLAVE STATUS\\G')
+            wanted = ('Slave_IO_Running', 'Slave_SQL_Running',
+                      'Last_IO_Error', 'Last_SQL_Error', 'Gtid_IO_Pos')
+            lines = [ln.strip() for ln in status.splitlines()
+                     if ln.strip().split(':')[0] in wanted]
+            raise StackError(f'the replica did not reach {pos} within '
+                             f'{timeout} s; ' + '; '.join(lines))
 
     # memcached
 
@@ -695,11 +834,14 @@ class Stack:
                 'user': 'jamb',
                 'password': self.db_password,
                 'name': 'jamb',
+                'migrations': REPO / 'sql',
             },
             'cache': {'servers': f'{HOST}:{self.ports.get("memcached")}'},
             'cors': {'origins': 'http://localhost:3000', 'credentials': True},
             'debug': {'routes': False},
         }
+        if self.replica:
+            base['db']['replicas'] = f'{HOST}:{self.ports.get("replica")}'
         return merge_conf(base, self.overrides, overrides)
 
     def config_text(self, overrides=None, **kw):
@@ -727,6 +869,9 @@ class Stack:
 
     def _up_jamb(self):
         changed = write_private(self.conf_path, self.config_text())
+        self.migrate()
+        if self.seed_demo:
+            self.seed_demo_once()
         if self._alive('jamb'):
             if self._binary_id() != self.jamb_binary:
                 self.restart_jamb()
@@ -735,12 +880,67 @@ class Stack:
             return
         self.start_jamb()
 
-    def start_jamb(self, env=None):
-        """Start `jamb serve` with the current jamb.conf.  ENV adds
-        variables (JAMB_* overrides, for instance)."""
+    def migrate(self):
+        """Apply pending migrations with `jamb migrate up`, which
+        `jamb serve` insists on; its output goes to migrate.log."""
+        self._check_binary()
+        log = self.dir / 'migrate.log'
+        with open(log, 'ab') as out:
+            try:
+                r = subprocess.run(
+                    [str(self.jamb), 'migrate', 'up', '-c', self.conf_path],
+                    stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=subprocess.STDOUT, env=jamb_env(), cwd=self.dir,
+                    timeout=600)
+            except subprocess.TimeoutExpired:
+                raise StackError(f'jamb migrate up took over 600 s; see '
+                                 f'{log}') from None
+        if r.returncode != 0:
+            raise StackError(f'jamb migrate up failed; see {log}:\n'
+                             f'{tail(log)}')
+
+    @property
+    def demo_password_path(self):
+        return self.dir / 'demo_password'
+
+    @property
+    def demo_password(self):
+        """The demo accounts' password, or None if this directory's
+        database was never seeded with the demo."""
+        text = _read(self.demo_password_path)
+        return text.strip() if text else None
+
+    def seed_demo_once(self):
+        """Load the demo site with `jamb seed demo` if the database has
+        no users yet, and keep the password it prints in demo_password
+        (mode 0600).  A database with users is left alone."""
+        name = self.config()['db']['name']
+        users = self.mysql('SELECT COUNT(*) FROM users', database=name)
+        if int(users.strip()) > 0:
+            return
+        try:
+            r = subprocess.run(
+                [str(self.jamb), 'seed', 'demo', '-c', self.conf_path],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                env=jamb_env(), cwd=self.dir, timeout=300)
+        except subprocess.TimeoutExpired:
+            raise StackError('jamb seed demo took over 300 s') from None
+        found = re.search(r'^sign in as \S+ with password (.+)$', r.stdout,
+                          re.MULTILINE)
+        if r.returncode != 0 or not found:
+            raise StackError(f'jamb seed demo failed:\n{r.stdout}'
+                             f'{r.stderr}')
+        write_private(self.demo_password_path, found.group(1) + '\n')
+
+    def _check_binary(self):
         if not os.access(self.jamb, os.X_OK):
             raise StackError(f'{self.jamb} is missing or not executable; '
                              'build it: ./autogen.sh && ./configure && make')
+
+    def start_jamb(self, env=None):
+        """Start `jamb serve` with the current jamb.conf.  ENV adds
+        variables (JAMB_* overrides, for instance)."""
+        self._check_binary()
         if self.sock.is_socket():
             self.sock.unlink()
         self.jamb_binary = self._binary_id()
@@ -972,11 +1172,14 @@ def _cmd_up(args):
     ports[fronts[0]] = args.port or ports[fronts[0]]
     stack = Stack(args.dir, jamb=args.jamb, fronts=fronts,
                   caddy_port=ports['caddy'], apache_port=ports['apache'],
-                  db_port=args.db_port, workers=args.workers)
+                  db_port=args.db_port, workers=args.workers,
+                  replica=args.replica, seed_demo=args.seed_demo)
     stack.up()
     for front in fronts:
         print(f'{front}: {stack.front_url(front)}')
     print(f'config: {stack.conf_path}')
+    if stack.demo_password is not None:
+        print(f'demo password: {stack.demo_password_path}')
     return 0
 
 
@@ -1021,6 +1224,11 @@ def main(argv=None):
                     help='port of Apache with --front both')
     up.add_argument('--db-port', type=int)
     up.add_argument('--workers', type=int, default=4)
+    up.add_argument('--replica', action='store_true',
+                    help='a second MariaDB replicating from the first, '
+                    'for reads')
+    up.add_argument('--seed-demo', action='store_true',
+                    help='load the demo site into an empty database')
     up.add_argument('--jamb', type=Path,
                     help=f'jamb binary (default {REPO / "jamb"})')
     for name in ('down', 'status'):
