@@ -11,6 +11,8 @@
 #include "log.h"
 #include "router.h"
 #include "routes.h"
+#include "idp.h"
+#include "token.h"
 
 /* Headers a browser may send cross-origin, for CORS preflights. */
 #define CORS_ALLOW_HEADERS	"Authorization, Content-Type, " \
@@ -37,6 +39,10 @@ app_new(const struct conf *c)
 	for (t = route_tables; *t != NULL; t++)
 		router_add(app->router, *t, c->debug_routes ? 0 : ROUTE_DEBUG);
 	app->db = db_new(c);
+	/* A key problem is logged; tokens are then refused, not issued. */
+	if ((app->tokens = token_keys_load(c, err, sizeof(err))) == NULL)
+		log_error(NULL, "token keys: %s", err);
+	app->idp = idp_new(c);
 	if ((app->cache = cache_new(c, err, sizeof(err))) == NULL) {
 		/* conf_load accepted the list, so this is not expected. */
 		log_error(NULL, "%s", err);
@@ -53,6 +59,8 @@ app_free(struct app *app)
 	router_free(app->router);
 	db_free(app->db);
 	cache_free(app->cache);
+	token_keys_free(app->tokens);
+	idp_free(app->idp);
 	free(app);
 }
 
@@ -138,6 +146,9 @@ run(struct req *req, struct resp *resp)
 	char		 err[512];
 	enum jamb_status st;
 
+	/* Credentials first: nothing is read for a caller refused anyway. */
+	if (!auth_request(req, resp))
+		return;
 	if ((st = read_body(req, err, sizeof(err))) != JAMB_OK) {
 		resp_status_problem(resp, req, st, err);
 		return;

@@ -10,6 +10,8 @@
 struct router;
 struct db_conn;
 struct cache;
+struct token_keys;
+struct idp;
 
 /*
  * A worker's state: its configuration, routes and backend handles.
@@ -20,6 +22,8 @@ struct app {
 	struct router		*router;
 	struct db_conn		*db;
 	struct cache		*cache;
+	struct token_keys	*tokens;	/* NULL: none could be loaded */
+	struct idp		*idp;		/* external identity providers */
 };
 
 struct app	*app_new(const struct conf *);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <libmemcached/memcached.h>
+#include <openssl/evp.h>
 
 #include "cache.h"
 #include "util.h"
@@ -125,4 +126,128 @@ cache_ping(struct cache *ca, char *err, size_t errlen)
 			    (unsigned)memcached_server_port(in));
 	}
 	return alive > 0 ? JAMB_OK : JAMB_EUNAVAIL;
+}
+
+/*
+ * The key as stored: the configured prefix and the caller's key, or,
+ * when that is too long for memcached (250 bytes) or holds bytes its
+ * text protocol cannot carry, the prefix and the key's SHA-256.
+ */
+static void
+make_key(const struct cache *ca, const char *key, char *out, size_t len)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	char		 hex[2 * EVP_MAX_MD_SIZE + 1];
+	const char	*p;
+	int		 plain = 1;
+
+	for (p = key; *p != '\0' && plain; p++)
+		plain = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f;
+	if (plain && strlen(ca->conf->cache_prefix) + strlen(key) < 240 &&
+	    (size_t)snprintf(out, len, "%s%s", ca->conf->cache_prefix,
+	    key) < len)
+		return;
+	EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(hex, md, mdlen);
+	snprintf(out, len, "%.100s#%s", ca->conf->cache_prefix, hex);
+}
+
+static enum jamb_status
+cache_status(memcached_return_t rc)
+{
+	switch (rc) {
+	case MEMCACHED_SUCCESS:
+	case MEMCACHED_STORED:
+	case MEMCACHED_DELETED:
+		return JAMB_OK;
+	case MEMCACHED_NOTFOUND:
+		return JAMB_ENOTFOUND;
+	case MEMCACHED_NOTSTORED:
+	case MEMCACHED_DATA_EXISTS:
+		return JAMB_ECONFLICT;
+	case MEMCACHED_E2BIG:
+		return JAMB_ETOOBIG;
+	default:
+		return JAMB_EUNAVAIL;
+	}
+}
+
+/*
+ * A value by key: JAMB_ENOTFOUND on a miss, JAMB_EUNAVAIL when no
+ * server answers.  *val is the caller's to free.
+ */
+enum jamb_status
+cache_get(struct cache *ca, const char *key, char **val, size_t *len)
+{
+	char			 k[256];
+	uint32_t		 flags;
+	memcached_return_t	 rc;
+
+	make_key(ca, key, k, sizeof(k));
+	*val = memcached_get(ca->mc, k, strlen(k), len, &flags, &rc);
+	if (*val == NULL)
+		return rc == MEMCACHED_SUCCESS ? JAMB_ENOTFOUND :
+		    cache_status(rc);
+	return JAMB_OK;
+}
+
+/* Stores a value for ttl seconds. */
+enum jamb_status
+cache_set(struct cache *ca, const char *key, const void *val, size_t len,
+    long ttl)
+{
+	char	 k[256];
+
+	make_key(ca, key, k, sizeof(k));
+	return cache_status(memcached_set(ca->mc, k, strlen(k), val, len,
+	    (time_t)ttl, 0));
+}
+
+/* Stores a value only if the key is absent; JAMB_ECONFLICT if not. */
+enum jamb_status
+cache_add(struct cache *ca, const char *key, const void *val, size_t len,
+    long ttl)
+{
+	char	 k[256];
+
+	make_key(ca, key, k, sizeof(k));
+	return cache_status(memcached_add(ca->mc, k, strlen(k), val, len,
+	    (time_t)ttl, 0));
+}
+
+enum jamb_status
+cache_delete(struct cache *ca, const char *key)
+{
+	char	 k[256];
+
+	make_key(ca, key, k, sizeof(k));
+	return cache_status(memcached_delete(ca->mc, k, strlen(k), 0));
+}
+
+/*
+ * Adds one to a counter, creating it at 1 with a lifetime of ttl
+ * seconds: a fixed window that starts with its first hit.  *out is the
+ * new value.  The text protocol has no increment-with-initial, so a
+ * missing key is added first; a racing worker's add makes ours fail and
+ * we increment theirs.
+ */
+enum jamb_status
+cache_incr(struct cache *ca, const char *key, long ttl, uint64_t *out)
+{
+	char			 k[256];
+	memcached_return_t	 rc;
+
+	make_key(ca, key, k, sizeof(k));
+	rc = memcached_increment(ca->mc, k, strlen(k), 1, out);
+	if (rc != MEMCACHED_NOTFOUND)
+		return cache_status(rc);
+	rc = memcached_add(ca->mc, k, strlen(k), "1", 1, (time_t)ttl, 0);
+	if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) {
+		*out = 1;
+		return JAMB_OK;
+	}
+	if (rc != MEMCACHED_NOTSTORED && rc != MEMCACHED_DATA_EXISTS)
+		return cache_status(rc);
+	return cache_status(memcached_increment(ca->mc, k, strlen(k), 1, out));
 }

@@ -106,6 +106,8 @@ static const struct conf_key keys[] = {
 	    "no", 0, 1, 0, NULL },
 	{ "cache", "servers", CONF_STR, O(cache_servers),
 	    "127.0.0.1:11211", 0, 0, 0, NULL },
+	{ "cache", "prefix", CONF_STR, O(cache_prefix),
+	    "jamb:", 0, 0, 0, NULL },
 	{ "cache", "timeout_ms", CONF_INT, O(cache_timeout_ms),
 	    "250", 1, 60000, 0, NULL },
 	{ "cors", "origins", CONF_STR, O(cors_origins),
@@ -120,11 +122,71 @@ static const struct conf_key keys[] = {
 	    "2", 1, 100, 0, NULL },
 	{ "auth", "argon2_parallelism", CONF_INT,
 	    O(auth_argon2_parallelism), "1", 1, 64, 0, NULL },
+	{ "auth", "issuer", CONF_STR, O(auth_issuer),
+	    "jamb", 0, 0, 0, NULL },
+	{ "auth", "audience", CONF_STR, O(auth_audience),
+	    "jamb", 0, 0, 0, NULL },
+	{ "auth", "access_ttl", CONF_INT, O(auth_access_ttl),
+	    "900", 30, 86400, 0, NULL },
+	{ "auth", "refresh_ttl", CONF_INT, O(auth_refresh_ttl),
+	    "2592000", 300, 31622400, 0, NULL },
+	{ "auth", "leeway", CONF_INT, O(auth_leeway),
+	    "60", 0, 600, 0, NULL },
+	{ "auth", "signing_alg", CONF_STR, O(auth_signing_alg),
+	    "RS256", 0, 0, 0, NULL },
+	{ "auth", "signing_key", CONF_STR, O(auth_signing_key),
+	    "", 0, 0, 0, NULL },
+	{ "auth", "verify_keys", CONF_STR, O(auth_verify_keys),
+	    "", 0, 0, 0, NULL },
+	{ "auth", "hmac_secret", CONF_STR, O(auth_hmac_secret),
+	    "", 0, 0, CONF_SECRET, NULL },
+	{ "auth", "login_max_failures_per_account", CONF_INT,
+	    O(auth_login_max_account), "10", 1, 1000000, 0, NULL },
+	{ "auth", "login_max_failures_per_address", CONF_INT,
+	    O(auth_login_max_address), "50", 1, 1000000, 0, NULL },
+	{ "auth", "login_failure_window", CONF_INT, O(auth_login_window),
+	    "900", 1, 86400, 0, NULL },
+	{ "mail", "smtp_url", CONF_STR, O(mail_smtp_url),
+	    "smtp://127.0.0.1:25", 0, 0, 0, NULL },
+	{ "mail", "smtp_user", CONF_STR, O(mail_smtp_user),
+	    "", 0, 0, 0, NULL },
+	{ "mail", "smtp_password", CONF_STR, O(mail_smtp_password),
+	    "", 0, 0, CONF_SECRET, NULL },
+	{ "mail", "from", CONF_STR, O(mail_from),
+	    "jamb@localhost", 0, 0, 0, NULL },
+	{ "mail", "timeout", CONF_INT, O(mail_timeout),
+	    "30", 1, 600, 0, NULL },
+	{ "jobs", "enabled", CONF_BOOL, O(jobs_enabled),
+	    "yes", 0, 1, 0, NULL },
+	{ "jobs", "interval_ms", CONF_INT, O(jobs_interval_ms),
+	    "1000", 10, 600000, 0, NULL },
+	{ "jobs", "max_attempts", CONF_INT, O(jobs_max_attempts),
+	    "10", 1, 100, 0, NULL },
+	{ "jobs", "backoff", CONF_INT, O(jobs_backoff),
+	    "30", 1, 86400, 0, NULL },
 	{ "debug", "routes", CONF_BOOL, O(debug_routes),
 	    "no", 0, 1, 0, NULL },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+#define I(f)	offsetof(struct conf_issuer, f)
+
+/* The keys of each [issuer NAME] section; offsets into its struct. */
+static const struct conf_key issuer_keys[] = {
+	{ "issuer", "url", CONF_STR, I(url), "", 0, 0, 0, NULL },
+	{ "issuer", "audience", CONF_STR, I(audience), "", 0, 0, 0, NULL },
+	{ "issuer", "jwks_url", CONF_STR, I(jwks_url), "", 0, 0, 0, NULL },
+	{ "issuer", "jwks_file", CONF_STR, I(jwks_file), "", 0, 0, 0, NULL },
+	{ "issuer", "algs", CONF_STR, I(algs),
+	    "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512,EdDSA",
+	    0, 0, 0, NULL },
+	{ "issuer", "refresh", CONF_INT, I(refresh), "60", 1, 86400, 0,
+	    NULL },
+	{ "issuer", "ttl", CONF_INT, I(ttl), "3600", 10, 604800, 0, NULL },
+};
+
+#define NISSUER_KEYS	(sizeof(issuer_keys) / sizeof(issuer_keys[0]))
 
 const char *
 conf_default_path(void)
@@ -209,10 +271,10 @@ parse_bool(const char *s, long *out)
 
 /* Stores one value; on failure writes why into err. */
 static enum jamb_status
-conf_set(struct conf *c, const struct conf_key *k, const char *val,
+conf_set(void *target, const struct conf_key *k, const char *val,
     char *err, size_t errlen)
 {
-	char	*base = (char *)c;
+	char	*base = target;
 	long	 v = 0;
 	size_t	 i;
 	int	 bad = 0;
@@ -293,6 +355,50 @@ section_known(const char *name)
 	return 0;
 }
 
+static const struct conf_key *
+issuer_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NISSUER_KEYS; i++)
+		if (strcmp(issuer_keys[i].name, name) == 0)
+			return &issuer_keys[i];
+	return NULL;
+}
+
+/* Starts [issuer NAME]: a new entry with the defaults. */
+static enum jamb_status
+issuer_section(struct conf *c, const char *name, const char *path,
+    int lineno, char *err, size_t errlen)
+{
+	struct conf_issuer	*is;
+	size_t			 i;
+
+	name += strspn(name, " \t");
+	if (*name == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(name)) {
+		snprintf(err, errlen, "%s:%d: [issuer NAME] needs a name of "
+		    "letters, digits, '_', '-' and '.'", path, lineno);
+		return JAMB_ECONFIG;
+	}
+	for (i = 0; i < c->nissuers; i++)
+		if (strcmp(c->issuers[i].name, name) == 0) {
+			snprintf(err, errlen, "%s:%d: [issuer %s] given twice",
+			    path, lineno, name);
+			return JAMB_ECONFIG;
+		}
+	if (c->nissuers == CONF_ISSUERS_MAX) {
+		snprintf(err, errlen, "%s:%d: more than %d issuers", path,
+		    lineno, CONF_ISSUERS_MAX);
+		return JAMB_ECONFIG;
+	}
+	is = &c->issuers[c->nissuers++];
+	is->name = xstrdup(name);
+	for (i = 0; i < NISSUER_KEYS; i++)
+		conf_set(is, &issuer_keys[i], issuer_keys[i].def, err, errlen);
+	return JAMB_OK;
+}
+
 /*
  * Parses one "key = value" line.  A value may be quoted with double
  * quotes to keep leading or trailing blanks or a comment character;
@@ -304,6 +410,7 @@ conf_line(struct conf *c, const char *path, int lineno, char *line,
 {
 	const struct conf_key	*k;
 	char			*eq, *key, *val, *end;
+	void			*target;
 
 	line = trim(line);
 	if (*line == '\0' || *line == '#' || *line == ';')
@@ -317,6 +424,9 @@ conf_line(struct conf *c, const char *path, int lineno, char *line,
 		}
 		*end = '\0';
 		snprintf(section, seclen, "%s", trim(line + 1));
+		if (strncmp(section, "issuer ", 7) == 0)
+			return issuer_section(c, section + 7, path, lineno,
+			    err, errlen);
 		if (!section_known(section)) {
 			snprintf(err, errlen, "%s:%d: unknown section [%s]",
 			    path, lineno, section);
@@ -343,14 +453,20 @@ conf_line(struct conf *c, const char *path, int lineno, char *line,
 		val++;
 	} else
 		val = strip_comment(val);
-	if ((k = conf_find(section, key)) == NULL) {
+	target = c;
+	if (strncmp(section, "issuer ", 7) == 0) {
+		target = &c->issuers[c->nissuers - 1];
+		k = issuer_find(key);
+	} else
+		k = conf_find(section, key);
+	if (k == NULL) {
 		snprintf(err, errlen, "%s:%d: unknown key [%s] %s",
 		    path, lineno, section, key);
 		return JAMB_ECONFIG;
 	}
 	if ((k->flags & CONF_SECRET) && *val != '\0')
 		*secret_seen = 1;
-	if (conf_set(c, k, val, err, errlen) != JAMB_OK) {
+	if (conf_set(target, k, val, err, errlen) != JAMB_OK) {
 		/* Prefix the location, keep the key and value text. */
 		char	tmp[512];
 
@@ -446,6 +562,9 @@ conf_list_has(const char *list, const char *item)
 static enum jamb_status
 conf_check(const struct conf *c, char *err, size_t errlen)
 {
+	const struct conf_issuer	*is;
+	size_t				 i;
+
 	if (*c->server_listen == '\0') {
 		snprintf(err, errlen, "[server] listen: must not be empty");
 		return JAMB_ECONFIG;
@@ -461,6 +580,21 @@ conf_check(const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "[auth] argon2_memory_kib: must be at "
 		    "least 8 times argon2_parallelism");
 		return JAMB_ECONFIG;
+	}
+	for (i = 0; i < c->nissuers; i++) {
+		is = &c->issuers[i];
+		if (*is->url == '\0' || (*is->jwks_url == '\0') ==
+		    (*is->jwks_file == '\0')) {
+			snprintf(err, errlen, "[issuer %s]: url and exactly one "
+			    "of jwks_url and jwks_file are required",
+			    is->name);
+			return JAMB_ECONFIG;
+		}
+		if (strcmp(is->url, c->auth_issuer) == 0) {
+			snprintf(err, errlen, "[issuer %s]: url is jamb's own "
+			    "[auth] issuer", is->name);
+			return JAMB_ECONFIG;
+		}
 	}
 	if (*c->cache_servers == '\0' ||
 	    !cache_servers_valid(c->cache_servers)) {
@@ -508,48 +642,66 @@ fail:
 void
 conf_free(struct conf *c)
 {
-	size_t	 i;
+	size_t	 i, j;
 
 	if (c == NULL)
 		return;
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].type == CONF_STR)
 			free(*(char **)((char *)c + keys[i].off));
+	for (i = 0; i < c->nissuers; i++) {
+		for (j = 0; j < NISSUER_KEYS; j++)
+			if (issuer_keys[j].type == CONF_STR)
+				free(*(char **)((char *)&c->issuers[i] +
+				    issuer_keys[j].off));
+		free(c->issuers[i].name);
+	}
 	free(c->path);
 	free(c);
+}
+
+static void
+print_value(FILE *f, const struct conf_key *k, const char *base)
+{
+	const char	*s;
+	long		 v;
+
+	if (k->type == CONF_STR) {
+		s = *(char *const *)(base + k->off);
+		if ((k->flags & CONF_SECRET) && *s != '\0')
+			s = "********";
+		fprintf(f, "%s = %s\n", k->name, s);
+		return;
+	}
+	v = *(const long *)(base + k->off);
+	if (k->type == CONF_BOOL)
+		fprintf(f, "%s = %s\n", k->name, v ? "yes" : "no");
+	else if (k->type == CONF_ENUM)
+		fprintf(f, "%s = %s\n", k->name, k->choices[v]);
+	else if (k->type == CONF_MODE)
+		fprintf(f, "%s = %04lo\n", k->name, v);
+	else
+		fprintf(f, "%s = %ld\n", k->name, v);
 }
 
 /* Prints the effective configuration; secrets are masked. */
 void
 conf_print(const struct conf *c, FILE *f)
 {
-	const char	*section = "", *s;
-	const char	*base = (const char *)c;
-	size_t		 i;
-	long		 v;
+	const char	*section = "";
+	size_t		 i, j;
 
 	for (i = 0; i < NKEYS; i++) {
-		const struct conf_key *k = &keys[i];
-
-		if (strcmp(section, k->section) != 0) {
-			fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
-			section = k->section;
+		if (strcmp(section, keys[i].section) != 0) {
+			fprintf(f, "%s[%s]\n", i ? "\n" : "", keys[i].section);
+			section = keys[i].section;
 		}
-		if (k->type == CONF_STR) {
-			s = *(char *const *)(base + k->off);
-			if ((k->flags & CONF_SECRET) && *s != '\0')
-				s = "********";
-			fprintf(f, "%s = %s\n", k->name, s);
-			continue;
-		}
-		v = *(const long *)(base + k->off);
-		if (k->type == CONF_BOOL)
-			fprintf(f, "%s = %s\n", k->name, v ? "yes" : "no");
-		else if (k->type == CONF_ENUM)
-			fprintf(f, "%s = %s\n", k->name, k->choices[v]);
-		else if (k->type == CONF_MODE)
-			fprintf(f, "%s = %04lo\n", k->name, v);
-		else
-			fprintf(f, "%s = %ld\n", k->name, v);
+		print_value(f, &keys[i], (const char *)c);
+	}
+	for (i = 0; i < c->nissuers; i++) {
+		fprintf(f, "\n[issuer %s]\n", c->issuers[i].name);
+		for (j = 0; j < NISSUER_KEYS; j++)
+			print_value(f, &issuer_keys[j],
+			    (const char *)&c->issuers[i]);
 	}
 }

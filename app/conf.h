@@ -20,6 +20,23 @@ enum log_format {
 };
 
 /*
+ * An external identity provider whose tokens are accepted, from a
+ * section [issuer NAME] (several may be given).
+ */
+#define CONF_ISSUERS_MAX	8
+
+struct conf_issuer {
+	char		*name;
+	char		*url;		/* the tokens' "iss" */
+	char		*audience;	/* their "aud"; empty: none expected */
+	char		*jwks_url;
+	char		*jwks_file;
+	char		*algs;
+	long		 refresh;	/* least seconds between fetches */
+	long		 ttl;		/* seconds a fetched JWKS is kept */
+};
+
+/*
  * The effective configuration: defaults, then the file, then the
  * environment (JAMB_<SECTION>_<KEY>).  Every key is documented with its
  * default in conf/jamb.conf.example and in the table in conf.c.
@@ -59,6 +76,7 @@ struct conf {
 
 	char		*cache_servers;
 	long		 cache_timeout_ms;
+	char		*cache_prefix;
 
 	char		*cors_origins;
 	long		 cors_credentials;
@@ -67,8 +85,34 @@ struct conf {
 	long		 auth_argon2_memory_kib;
 	long		 auth_argon2_iterations;
 	long		 auth_argon2_parallelism;
+	char		*auth_issuer;
+	char		*auth_audience;
+	long		 auth_access_ttl;
+	long		 auth_refresh_ttl;
+	long		 auth_leeway;
+	char		*auth_signing_alg;
+	char		*auth_signing_key;
+	char		*auth_verify_keys;
+	char		*auth_hmac_secret;
+	long		 auth_login_max_account;
+	long		 auth_login_max_address;
+	long		 auth_login_window;
+
+	char		*mail_smtp_url;
+	char		*mail_smtp_user;
+	char		*mail_smtp_password;
+	char		*mail_from;
+	long		 mail_timeout;
+
+	long		 jobs_enabled;
+	long		 jobs_interval_ms;
+	long		 jobs_max_attempts;
+	long		 jobs_backoff;
 
 	long		 debug_routes;
+
+	struct conf_issuer issuers[CONF_ISSUERS_MAX];
+	size_t		 nissuers;
 
 	/* Set when a secret came from a file that others may read. */
 	int		 secret_exposed;

@@ -232,11 +232,18 @@ db_insert_id(const struct db_conn *db)
 	return db->insert_id;
 }
 
+/*
+ * Over TLS, the client reports a link the server closed (KILL, a
+ * restart) as a TLS error, "unexpected eof while reading", instead of
+ * CR_SERVER_LOST; a TLS session that failed cannot carry another
+ * statement either, so that error counts as a lost link too.
+ */
 static int
 is_lost(unsigned int e)
 {
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
 	    e == CR_CONN_HOST_ERROR || e == CR_CONNECTION_ERROR ||
+	    e == CR_SSL_CONNECTION_ERROR ||
 	    e == ER_CONNECTION_KILLED || e == ER_SERVER_SHUTDOWN ||
 	    e == 4031 /* idle disconnect */;
 }
@@ -321,8 +328,10 @@ db_connect(struct db_conn *db)
 	/* The socket is the primary's; replicas are reached over TCP. */
 	if (db->primary == NULL && *c->db_socket != '\0')
 		sock = c->db_socket;
-	if (mysql_real_connect(db->my, db->host, c->db_user, c->db_password,
-	    c->db_name, (unsigned int)db->port, sock, 0) == NULL) {
+	/* Connector/C takes the socket only when the host is NULL. */
+	if (mysql_real_connect(db->my, sock ? NULL : db->host, c->db_user,
+	    c->db_password, c->db_name, (unsigned int)db->port, sock,
+	    0) == NULL) {
 		set_err(db, mysql_errno(db->my), mysql_error(db->my));
 		mysql_close(db->my);
 		db->my = NULL;

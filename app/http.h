@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "status.h"
 #include "util.h"
 
@@ -43,6 +44,7 @@ struct req {
 	char			*body;
 	size_t			 body_len;
 	json_t			*json;
+	struct principal	 who;		/* set by auth_request */
 	int64_t			 start_us;
 	struct io		*io;
 };

@@ -39,13 +39,14 @@ const struct jwk *jwk_set_at(const struct jwk_set *, size_t);
 const struct jwk *jwk_set_find(const struct jwk_set *, const char *);
 
 /*
- * Adds the keys of a JWKS document ({"keys":[...]}).  Keys that cannot
- * sign JWTs are skipped and counted in *skipped (may be NULL): "use"
- * other than "sig", a kty, crv or alg this module does not know, an RSA
- * modulus out of bounds, an HMAC secret shorter than 256 bits.  On
- * success err names the first key skipped, if any.  A malformed
- * document or key fails the whole call with JAMB_EINVAL and adds
- * nothing; more than JWK_SET_MAX keys fail with JAMB_ETOOBIG.
+ * Adds the keys of a JWKS document ({"keys":[...]}) or of a single JWK
+ * ({"kty":...}).  Keys that cannot sign JWTs are skipped and counted in
+ * *skipped (may be NULL): "use" other than "sig", a kty, crv or alg
+ * this module does not know, an RSA modulus out of bounds, an HMAC
+ * secret shorter than 256 bits.  On success err names the first key
+ * skipped, if any.  A malformed document or key fails the whole call
+ * with JAMB_EINVAL and adds nothing; more than JWK_SET_MAX keys fail
+ * with JAMB_ETOOBIG.
  */
 enum jamb_status jwk_set_add_jwks(struct jwk_set *, const char *, size_t,
 		    size_t *, char *, size_t);
@@ -64,8 +65,8 @@ enum jamb_status jwk_set_add_secret(struct jwk_set *, const void *, size_t,
 		    const char *, const char *, char *, size_t);
 
 /*
- * Adds the keys of a file: a JWKS document when its text starts with
- * '{', PEM otherwise (kid and alg apply to PEM only).  Files over 1 MiB
+ * Adds the keys of a file: a JWKS document or JWK when its text starts
+ * with '{', PEM otherwise (kid and alg apply to PEM only).  Files over 1 MiB
  * are refused.
  */
 enum jamb_status jwk_set_load_file(struct jwk_set *, const char *,

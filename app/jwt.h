@@ -82,7 +82,7 @@ struct jwt_policy {
 	const char	*audience;	/* NULL: no "aud" may be present */
 	const char	*typ;		/* NULL: not checked */
 	int64_t		 leeway;	/* seconds, for exp and nbf */
-	int64_t		 now;		/* UNIX time; 0: the current time */
+	int64_t		 now;		/* UNIX time; 0: now */
 	int		 require_kid;
 };
 
@@ -102,9 +102,9 @@ enum jamb_status jwt_sign(const struct jwk *, enum jwt_alg, const json_t *,
  * Verifies a compact JWS of len bytes against the keys of set under
  * policy.  On success *header and *claims (either pointer may be NULL)
  * receive new references the caller releases with json_decref.
- * Otherwise they are NULL, the status is JAMB_EINVAL (JAMB_EINTERNAL
- * for a failure inside OpenSSL) and why holds a short reason for logs;
- * a client should only learn that the token is invalid.
+ * Otherwise they are NULL, the status is JAMB_EINVAL and why holds a
+ * short reason for logs; a client should only learn that the token is
+ * invalid.
  *
  * Key choice: a token with a kid is checked against the keys with that
  * kid only.  A token without one is refused when the policy requires a

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "conf.h"
+#include "jwt.h"
+#include "keycli.h"
 #include "listen.h"
 #include "log.h"
 #include "migrate.h"
@@ -76,11 +80,28 @@ cmd_seed(struct conf *c, int argc, char **argv)
 }
 
 static int
+cmd_key(struct conf *c, int argc, char **argv)
+{
+	int	 rc;
+
+	rc = keycli_main(c, argc, argv);
+	conf_free(c);
+	return rc;
+}
+
+static int
 cmd_check_config(struct conf *c, int argc, char **argv)
 {
 	conf_print(c, stdout);
 	conf_free(c);
 	return 0;
+}
+
+/* Works on the files it is given: c is NULL, see main(). */
+static int
+cmd_token(struct conf *c, int argc, char **argv)
+{
+	return jwt_cli_main(argc, argv);
 }
 
 static int
@@ -96,6 +117,9 @@ static const struct command commands[] = {
 	{ "check-config", cmd_check_config, "check-config [-c file]" },
 	{ "migrate", cmd_migrate, "migrate [-c file] status | up [--dry-run]" },
 	{ "seed", cmd_seed, "seed [-c file] demo | bulk N" },
+	{ "key", cmd_key, "key [-c file] create --role ROLE NAME | list | "
+	    "revoke ID_OR_PREFIX" },
+	{ "token", cmd_token, "token -h | verify | sign | jwks ..." },
 	{ "version", cmd_version, "version" },
 	{ NULL, NULL, NULL }
 };
@@ -194,6 +218,9 @@ main(int argc, char **argv)
 	struct conf		*c;
 	int			 ch;
 
+	/* Once, before any worker forks: libcurl's setup is not cheap. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
 	/* "+": options end at the command, which has options of its own. */
 	while ((ch = getopt(argc, argv, "+c:hV")) != -1)
 		switch (ch) {
@@ -227,6 +254,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* token needs no configuration, so a broken one does not stop it. */
+	if (cmd->run == cmd_token)
+		return cmd->run(NULL, argc - 1, argv + 1);
 	if ((argc = take_conf_option(argc, argv, &given)) < 0) {
 		usage(stderr);
 		return 2;

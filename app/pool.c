@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jobs.h"
 #include "listen.h"
 #include "log.h"
 #include "pool.h"
@@ -39,6 +40,7 @@ struct pool {
 	int		 inherited;
 	struct slot	*slots;
 	size_t		 nslots;
+	struct slot	 jobs;		/* the background process */
 	pid_t		*retiring;
 	size_t		 nretiring;
 };
@@ -114,6 +116,34 @@ start_slot(struct pool *p, struct slot *s)
 	s->restart_at = 0;
 }
 
+/*
+ * The background process (outbox deliveries).  It needs no readiness
+ * handshake: nothing waits for it.
+ */
+static void
+start_jobs(struct pool *p)
+{
+	pid_t	 pid;
+
+	p->jobs.restart_at = 0;
+	if (!p->conf->jobs_enabled)
+		return;
+	if ((pid = fork()) == -1) {
+		log_error(NULL, "fork: %s", strerror(errno));
+		p->jobs.restart_at = clock_us() + 1000000;
+		return;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
+		close(p->lfd);
+		_exit(jobs_run(p->conf));
+	}
+	p->jobs.pid = pid;
+	p->jobs.started = clock_us();
+}
+
 static void
 log_exit(pid_t pid, int status, const char *what)
 {
@@ -160,6 +190,10 @@ reap(struct pool *p)
 	int	 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == p->jobs.pid) {
+			slot_exited(&p->jobs, status);
+			continue;
+		}
 		for (i = 0; i < p->nslots; i++)
 			if (p->slots[i].pid == pid) {
 				slot_exited(&p->slots[i], status);
@@ -183,6 +217,9 @@ restart_due(struct pool *p)
 	for (i = 0; i < p->nslots; i++)
 		if (p->slots[i].pid == 0 && p->slots[i].restart_at <= now)
 			start_slot(p, &p->slots[i]);
+	if (p->jobs.pid == 0 && p->jobs.restart_at != 0 &&
+	    p->jobs.restart_at <= now)
+		start_jobs(p);
 }
 
 /* Microseconds until the next slot is due, for the wait's timeout. */
@@ -198,6 +235,11 @@ next_due(const struct pool *p)
 			if (d < best)
 				best = d < 0 ? 0 : d;
 		}
+	if (p->jobs.pid == 0 && p->jobs.restart_at != 0) {
+		d = p->jobs.restart_at - now;
+		if (d < best)
+			best = d < 0 ? 0 : d;
+	}
 	return best;
 }
 
@@ -253,8 +295,14 @@ reload(struct pool *p)
 	free(p->slots);
 	p->slots = ns;
 	p->nslots = n;
+	if (p->jobs.pid > 0) {
+		kill(p->jobs.pid, SIGTERM);
+		retire_add(p, p->jobs.pid);
+		p->jobs.pid = 0;
+	}
 	conf_free(p->conf);
 	p->conf = nc;
+	start_jobs(p);
 	log_info(NULL, "configuration reloaded; %zu workers", n);
 }
 
@@ -268,12 +316,14 @@ signal_all(struct pool *p, int sig)
 			kill(p->slots[i].pid, sig);
 	for (i = 0; i < p->nretiring; i++)
 		kill(p->retiring[i], sig);
+	if (p->jobs.pid > 0)
+		kill(p->jobs.pid, sig);
 }
 
 static size_t
 alive(const struct pool *p)
 {
-	size_t	 i, n = p->nretiring;
+	size_t	 i, n = p->nretiring + (p->jobs.pid > 0);
 
 	for (i = 0; i < p->nslots; i++)
 		if (p->slots[i].pid > 0)
@@ -395,6 +445,7 @@ pool_run(struct conf *c)
 	p.slots = xcalloc(p.nslots, sizeof(*p.slots));
 	for (i = 0; i < p.nslots; i++)
 		start_slot(&p, &p.slots[i]);
+	start_jobs(&p);
 	log_info(NULL, "jamb %s serving on %s with %zu workers",
 	    PACKAGE_VERSION, p.inherited ? "an inherited socket" :
 	    c->server_listen, p.nslots);

@@ -235,6 +235,7 @@ req_free(struct req *r)
 	kv_free(&r->params);
 	kv_free(&r->headers);
 	json_decref(r->json);
+	principal_clear(&r->who);
 	memset(r, 0, sizeof(*r));
 }
 

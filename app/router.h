@@ -9,6 +9,13 @@ typedef enum jamb_status (*route_fn)(struct req *, struct resp *);
 #define ROUTE_BODY	0x0001	/* reads a request body */
 #define ROUTE_JSON	0x0002	/* the body is JSON, parsed before the call */
 #define ROUTE_DEBUG	0x0004	/* only with [debug] routes = yes */
+/*
+ * The least role a caller needs (enum role of auth.h), kept in the high
+ * bits of flags: ROUTE_ROLE(ROLE_EDITOR).  Without one a route is open
+ * to anonymous callers; a presented credential is still verified.
+ */
+#define ROUTE_ROLE(r)		((unsigned int)(r) << 8)
+#define ROUTE_ROLE_OF(flags)	(((flags) >> 8) & 0x0f)
 
 /*
  * One entry of a route table in routes/: the method, a pattern whose

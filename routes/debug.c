@@ -9,6 +9,7 @@
 #include "app.h"
 #include "db.h"
 #include "log.h"
+#include "outbox.h"
 #include "routes.h"
 
 /*
@@ -132,6 +133,52 @@ debug_db_write(struct req *req, struct resp *resp)
 	return JAMB_OK;
 }
 
+/*
+ * Queues an email through the outbox, as sign-in links will: the suite
+ * checks delivery, retries and dead items against a real SMTP server.
+ */
+static enum jamb_status
+debug_mail(struct req *req, struct resp *resp)
+{
+	const char	*to, *subject, *text;
+	enum jamb_status st;
+
+	to = json_string_value(json_object_get(req->json, "to"));
+	subject = json_string_value(json_object_get(req->json, "subject"));
+	text = json_string_value(json_object_get(req->json, "text"));
+	if (to == NULL || subject == NULL || text == NULL) {
+		resp_problem(resp, req, 422, "invalid", "Unprocessable Content",
+		    "to, subject and text are required strings");
+		return JAMB_OK;
+	}
+	if ((st = outbox_email(req->app->db, to, subject, text)) ==
+	    JAMB_EINVAL) {
+		resp_problem(resp, req, 422, "invalid", "Unprocessable Content",
+		    "to is not an address mail can be sent to");
+		return JAMB_OK;
+	}
+	if (st != JAMB_OK)
+		return st;
+	resp_json(resp, 202, json_pack("{s:I}", "id",
+	    (json_int_t)db_insert_id(req->app->db)));
+	return JAMB_OK;
+}
+
+/* Who the credential of the request says the caller is. */
+static enum jamb_status
+debug_whoami(struct req *req, struct resp *resp)
+{
+	static const char *const kinds[] = { "anonymous", "token",
+	    "external", "api_key" };
+
+	resp_json(resp, 200, json_pack("{s:s, s:I, s:s, s:I, s:O*}",
+	    "kind", kinds[req->who.kind], "user_id",
+	    (json_int_t)req->who.user_id, "role", role_name(req->who.role),
+	    "api_key_id", (json_int_t)req->who.api_key_id, "claims",
+	    req->who.claims));
+	return JAMB_OK;
+}
+
 const struct route debug_routes[] = {
 	{ "GET", "/v1/debug/sleep", debug_sleep, ROUTE_DEBUG },
 	{ "POST", "/v1/debug/echo", debug_echo,
@@ -139,5 +186,8 @@ const struct route debug_routes[] = {
 	{ "GET", "/v1/debug/db", debug_db, ROUTE_DEBUG },
 	{ "POST", "/v1/debug/db/write", debug_db_write,
 	    ROUTE_DEBUG | ROUTE_BODY | ROUTE_JSON },
+	{ "POST", "/v1/debug/mail", debug_mail,
+	    ROUTE_DEBUG | ROUTE_BODY | ROUTE_JSON },
+	{ "GET", "/v1/debug/whoami", debug_whoami, ROUTE_DEBUG },
 	{ NULL, NULL, NULL, 0 }
 };

@@ -5,6 +5,9 @@
 /* Every route table the server answers, in no particular order. */
 const struct route *const route_tables[] = {
 	health_routes,
+	apikeys_routes,
 	debug_routes,
+	auth_routes,
+	me_routes,
 	NULL
 };

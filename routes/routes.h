@@ -5,8 +5,25 @@
 
 /* Each file of routes/ exports one table; routes.c lists them all. */
 extern const struct route health_routes[];
+extern const struct route apikeys_routes[];
 extern const struct route debug_routes[];
+extern const struct route auth_routes[];
+extern const struct route me_routes[];
 
 extern const struct route *const route_tables[];
+
+/*
+ * Request body checks and sign-in failure limits of routes/auth.c,
+ * which routes/me.c shares.
+ */
+#define AUTH_PASSWORD_MIN	10	/* bytes, for new passwords */
+#define AUTH_PASSWORD_MAX	1024
+int	 auth_body_check(struct req *, struct resp *, const char *const *);
+int	 auth_body_string(struct req *, struct resp *, const char *, size_t,
+	    size_t, const char **);
+int	 auth_body_name(struct req *, struct resp *, const char **);
+int	 auth_login_blocked(struct req *, struct resp *, const char *);
+void	 auth_login_failed(struct req *, const char *);
+void	 auth_login_succeeded(struct req *, const char *);
 
 #endif

@@ -371,12 +371,14 @@ class Stack:
     jamb reads from it ([db] replicas); see _up_replica.
     With seed_demo=True an empty database gets the demo site (`jamb seed
     demo`) on the way up; see seed_demo_once.
+    `db_args` are more mariadbd arguments for the primary (TLS
+    certificates, for instance); up_mariadb() starts it alone.
     """
 
     def __init__(self, dir, jamb=None, fronts=('caddy',), caddy_port=None,
                  apache_port=None, db_port=None, workers=4, conf=None,
                  caddy_extra='', timeout=60, replica=False,
-                 seed_demo=False):
+                 seed_demo=False, db_args=()):
         self.dir = Path(dir).resolve()
         self.jamb = Path(jamb).resolve() if jamb else REPO / 'jamb'
         unknown = set(fronts) - set(FRONTS)
@@ -391,6 +393,7 @@ class Stack:
         self.timeout = timeout
         self.replica = replica
         self.seed_demo = seed_demo
+        self.db_args = [str(a) for a in db_args]
         self.procs = {}
         self.ports = {}
         self.run_dir = None
@@ -423,6 +426,25 @@ class Stack:
         if not path.exists():
             write_private(path, secrets.token_urlsafe(24) + '\n')
         return path.read_text().strip()
+
+    @property
+    def signing_key(self):
+        """Path of the RSA-2048 private key (PEM, mode 0600) that signs
+        this directory's access tokens, made once with openssl."""
+        path = self.dir / 'signing_key.pem'
+        if not path.exists():
+            try:
+                r = subprocess.run(
+                    ['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt',
+                     'rsa_keygen_bits:2048'], stdin=subprocess.DEVNULL,
+                    capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                raise StackError(f'openssl genpkey: {e}') from None
+            if r.returncode != 0:
+                raise StackError(f'openssl genpkey failed:\n{r.stderr}')
+            self.dir.mkdir(parents=True, exist_ok=True)
+            write_private(path, r.stdout)
+        return path
 
     def front_url(self, front):
         port = self.ports.get(front)
@@ -594,10 +616,24 @@ class Stack:
             # The replica reads this binary log; both sides need ids.
             argv += ['--log-bin=mariadb-bin', '--server-id=1',
                      '--binlog-format=ROW']
+        # Last, so that they may override the ones above.
+        argv += self.db_args
         self.procs['mariadb'] = Proc.spawn('mariadb', argv,
                                            self.dir / 'mariadb.log')
         self._wait_mariadb()
         self._create_database()
+
+    def up_mariadb(self):
+        """Start only the primary MariaDB, with the jamb database and
+        user, for tests of the database link alone; down() stops it.
+        Returns self."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._ensure_run_dir()
+        try:
+            self._up_mariadb()
+        finally:
+            self._save()
+        return self
 
     def stop_mariadb(self):
         """Stop the primary MariaDB by pid, leaving jamb running (it
@@ -838,6 +874,17 @@ class Stack:
             },
             'cache': {'servers': f'{HOST}:{self.ports.get("memcached")}'},
             'cors': {'origins': 'http://localhost:3000', 'credentials': True},
+            'auth': {
+                'signing_key': self.signing_key,
+                # Argon2id at 1 MiB instead of 19: a stack on loopback
+                # guards nothing, and the test suite signs in hundreds of
+                # times.  Still Argon2id, so the code paths are the same.
+                'argon2_memory_kib': 1024,
+                # Every client of a stack on loopback is 127.0.0.1, so the
+                # per-address limit would be shared by all tests; those
+                # of the limit set their own in a pool.
+                'login_max_failures_per_address': 1000,
+            },
             'debug': {'routes': False},
         }
         if self.replica:

@@ -9,6 +9,10 @@
  * KILL its own connections (every user may).  The tables are t_db_*,
  * created before the tests and dropped after them.  Each test opens its
  * own connections, so the counters of db_stats start from zero.
+ *
+ * With JAMB_TEST_DB_TLS=yes every connection uses TLS ([db] tls),
+ * verified against the CA file JAMB_TEST_DB_TLS_CA, and one more test
+ * checks that the server sees an encrypted session.
  */
 #include "config.h"
 
@@ -104,19 +108,21 @@ static struct db_conn	*db;
 static struct db_conn	*other;
 
 /*
- * The layer's configuration from the test variables.  Every JAMB_DB_*
- * key is set, so that the caller's environment cannot add a socket or
- * replicas behind the test's back.
+ * The layer's configuration from the test variables, as JAMB_*
+ * variables for conf_load.  Every JAMB_DB_* key is set, so that the
+ * caller's environment cannot add a socket or replicas behind the
+ * test's back.
  */
-static int
-conf_from_env(const char *replicas, struct conf **out)
+static void
+env_from_test(const char *replicas)
 {
 	const char	*host = getenv("JAMB_TEST_DB_HOST");
 	const char	*port = getenv("JAMB_TEST_DB_PORT");
 	const char	*user = getenv("JAMB_TEST_DB_USER");
 	const char	*pw = getenv("JAMB_TEST_DB_PASSWORD");
 	const char	*name = getenv("JAMB_TEST_DB_NAME");
-	char		 err[512];
+	const char	*tls = getenv("JAMB_TEST_DB_TLS");
+	const char	*ca = getenv("JAMB_TEST_DB_TLS_CA");
 
 	setenv("JAMB_DB_HOST", host, 1);
 	setenv("JAMB_DB_PORT", port != NULL ? port : "3306", 1);
@@ -125,12 +131,22 @@ conf_from_env(const char *replicas, struct conf **out)
 	setenv("JAMB_DB_NAME", name, 1);
 	setenv("JAMB_DB_SOCKET", "", 1);
 	setenv("JAMB_DB_REPLICAS", replicas, 1);
-	setenv("JAMB_DB_TLS", "no", 1);
+	setenv("JAMB_DB_TLS", tls != NULL ? tls : "no", 1);
+	setenv("JAMB_DB_TLS_CA", ca != NULL ? ca : "", 1);
+	setenv("JAMB_DB_SLOW_MS", "0", 1);
 	setenv("JAMB_DB_CONNECT_TIMEOUT", "5", 1);
 	setenv("JAMB_DB_READ_TIMEOUT", "20", 1);
 	setenv("JAMB_DB_WRITE_TIMEOUT", "20", 1);
 	setenv("JAMB_LOG_LEVEL", "error", 1);
 	setenv("JAMB_LOG_FILE", "", 1);
+}
+
+static int
+conf_from_env(const char *replicas, struct conf **out)
+{
+	char	 err[512];
+
+	env_from_test(replicas);
 	if (conf_load(NULL, out, err, sizeof(err)) != JAMB_OK) {
 		fprintf(stderr, "test_db: configuration: %s\n", err);
 		return -1;
@@ -1326,6 +1342,175 @@ START_TEST(reachable_replica_serves_reads)
 }
 END_TEST
 
+/* Slow statement log */
+
+#define SLOW_SQL	"SELECT SLEEP(0.05), ?"
+#define SLOW_US		50000
+
+/*
+ * Logging at warn level to a new temporary file, whose name is left in
+ * path, with statements slower than slow_ms logged.  The returned
+ * configuration is the one the logger was set up from.
+ */
+static struct conf *
+conf_logging_slow(const char *slow_ms, char *path)
+{
+	struct conf	*c;
+	char		 err[512];
+	int		 fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	close(fd);
+	env_from_test("");
+	setenv("JAMB_DB_SLOW_MS", slow_ms, 1);
+	setenv("JAMB_LOG_LEVEL", "warn", 1);
+	setenv("JAMB_LOG_FILE", path, 1);
+	ck_assert_msg(conf_load(NULL, &c, err, sizeof(err)) == JAMB_OK, "%s",
+	    err);
+	log_setup(c);
+	return c;
+}
+
+/* The whole of a small file, NUL-terminated; the caller frees it. */
+static char *
+read_text(const char *path)
+{
+	struct buf	 b;
+	char		 chunk[4096];
+	size_t		 n;
+	FILE		*f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, n);
+	ck_assert_int_eq(ferror(f), 0);
+	fclose(f);
+	return b.data != NULL ? b.data : xstrdup("");
+}
+
+/*
+ * Runs SLOW_SQL with a unique string parameter on a connection of its
+ * own under c, checks that the server saw the parameter, and returns
+ * the log file's text afterwards; marker receives the parameter.
+ */
+static char *
+run_slow_statement(const struct conf *c, const char *path, char *marker,
+    size_t markerlen)
+{
+	struct db_conn	*sc = db_new(c);
+	struct db_rows	*r;
+
+	snprintf(marker, markerlen, "secret-param-%ld-%" PRId64,
+	    (long)getpid(), clock_us());
+	ck_db(sc, db_query(sc, &r, SLOW_SQL, "s", marker));
+	ck_assert(db_next(r));
+	ck_assert_str_eq(db_str(r, 1, NULL), marker);
+	db_rows_free(r);
+	db_free(sc);
+	return read_text(path);
+}
+
+/* Puts the logger back as main() set it up, and removes the file. */
+static void
+slow_log_done(struct conf *c, const char *path)
+{
+	log_setup(conf);
+	conf_free(c);
+	unlink(path);
+}
+
+START_TEST(slow_statement_is_logged_with_its_sql_but_not_its_params)
+{
+	struct conf	*c;
+	char		 path[] = "/tmp/jamb-test-db-log.XXXXXX";
+	char		 marker[80];
+	char		*text;
+	json_t		*line, *us;
+	json_error_t	 jerr;
+
+	c = conf_logging_slow("20", path);
+	text = run_slow_statement(c, path, marker, sizeof(marker));
+
+	ck_assert_msg(*text != '\0' &&
+	    strchr(text, '\n') == text + strlen(text) - 1,
+	    "not exactly one log line: %s", text);
+	ck_assert_msg(strstr(text, marker) == NULL,
+	    "the parameter is in the log: %s", text);
+	line = json_loads(text, 0, &jerr);
+	ck_assert_msg(line != NULL, "%s: %s", jerr.text, text);
+	ck_assert_str_eq(json_string_value(json_object_get(line, "msg")),
+	    "slow statement");
+	ck_assert_str_eq(json_string_value(json_object_get(line, "level")),
+	    "warn");
+	ck_assert_str_eq(json_string_value(json_object_get(line, "sql")),
+	    SLOW_SQL);
+	us = json_object_get(line, "duration_us");
+	ck_assert(json_is_integer(us));
+	ck_assert_int_ge(json_integer_value(us), SLOW_US);
+
+	json_decref(line);
+	free(text);
+	slow_log_done(c, path);
+}
+END_TEST
+
+START_TEST(statement_faster_than_slow_ms_is_not_logged)
+{
+	struct conf	*c;
+	char		 path[] = "/tmp/jamb-test-db-log.XXXXXX";
+	char		 marker[80];
+	char		*text;
+
+	/* Twenty times the statement's duration: a busy machine stays under. */
+	c = conf_logging_slow("1000", path);
+	text = run_slow_statement(c, path, marker, sizeof(marker));
+	ck_assert_msg(*text == '\0', "logged: %s", text);
+	free(text);
+	slow_log_done(c, path);
+}
+END_TEST
+
+START_TEST(slow_ms_zero_logs_no_statement)
+{
+	struct conf	*c;
+	char		 path[] = "/tmp/jamb-test-db-log.XXXXXX";
+	char		 marker[80];
+	char		*text;
+
+	c = conf_logging_slow("0", path);
+	text = run_slow_statement(c, path, marker, sizeof(marker));
+	ck_assert_msg(*text == '\0', "logged: %s", text);
+	free(text);
+	slow_log_done(c, path);
+}
+END_TEST
+
+/* TLS, with JAMB_TEST_DB_TLS=yes only */
+
+START_TEST(tls_session_is_encrypted)
+{
+	struct db_rows	*r;
+	const char	*cipher;
+
+	ck_db(db, db_query(db, &r, "SHOW SESSION STATUS LIKE 'Ssl_cipher'",
+	    ""));
+	ck_assert(db_next(r));
+	cipher = db_str(r, 1, NULL);
+	ck_assert_msg(cipher != NULL && *cipher != '\0',
+	    "the session has no TLS cipher");
+	db_rows_free(r);
+}
+END_TEST
+
+static int
+tls_wanted(void)
+{
+	const char	*tls = getenv("JAMB_TEST_DB_TLS");
+
+	return tls != NULL && strcmp(tls, "yes") == 0;
+}
+
 static Suite *
 db_suite(void)
 {
@@ -1391,6 +1576,23 @@ db_suite(void)
 	tcase_add_test(tc, unreachable_replica_hands_reads_to_the_primary);
 	tcase_add_test(tc, reachable_replica_serves_reads);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("slow_log");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc,
+	    slow_statement_is_logged_with_its_sql_but_not_its_params);
+	tcase_add_test(tc, statement_faster_than_slow_ms_is_not_logged);
+	tcase_add_test(tc, slow_ms_zero_logs_no_statement);
+	suite_add_tcase(s, tc);
+
+	if (tls_wanted()) {
+		tc = tcase_create("tls");
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 30);
+		tcase_add_test(tc, tls_session_is_encrypted);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 

@@ -1,0 +1,62 @@
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "jobs.h"
+#include "log.h"
+#include "outbox.h"
+
+static volatile sig_atomic_t	stopping;
+
+static void
+on_stop(int sig)
+{
+	stopping = 1;
+}
+
+/*
+ * The background process of the pool: every interval, delivers what the
+ * outbox holds.  SIGTERM ends it after the item in hand.  Returns the
+ * exit status.
+ */
+int
+jobs_run(const struct conf *c)
+{
+	struct sigaction	 sa;
+	struct timespec		 ts;
+	struct db_conn		*db;
+	sigset_t		 none;
+	int			 handled, quiet = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	db = db_new(c);
+	log_info(NULL, "background jobs started");
+	while (!stopping) {
+		if (outbox_run(db, c, &handled) != JAMB_OK) {
+			/* Say it once per outage, not every interval. */
+			if (!quiet)
+				log_warn(NULL, "outbox: %s", db_error(db));
+			quiet = 1;
+		} else
+			quiet = 0;
+		ts.tv_sec = c->jobs_interval_ms / 1000;
+		ts.tv_nsec = (c->jobs_interval_ms % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+	}
+	db_free(db);
+	log_info(NULL, "background jobs stopped");
+	return 0;
+}
