@@ -20,6 +20,17 @@ sha256(const char *s, unsigned char *md)
 	EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
 }
 
+/* Wipes and frees a key shown once, so no copy lingers in memory. */
+void
+apikey_forget(char **plain)
+{
+	if (*plain == NULL)
+		return;
+	explicit_bzero(*plain, strlen(*plain));
+	free(*plain);
+	*plain = NULL;
+}
+
 /* The shape of a key, checked before anything is looked up. */
 int
 apikey_looks_like(const char *key)
@@ -66,9 +77,7 @@ apikey_create(struct db_conn *db, const char *name, enum role role,
 	    created_by);
 	explicit_bzero(raw, sizeof(raw));
 	if (st != JAMB_OK) {
-		explicit_bzero(*plain, strlen(*plain));
-		free(*plain);
-		*plain = NULL;
+		apikey_forget(plain);
 		return st;
 	}
 	*id = (int64_t)db_insert_id(db);

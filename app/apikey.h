@@ -18,5 +18,6 @@ enum jamb_status apikey_create(struct db_conn *, const char *, enum role,
 enum jamb_status apikey_verify(struct db_conn *, const char *,
 		    struct principal *);
 int		 apikey_looks_like(const char *);
+void		 apikey_forget(char **);
 
 #endif

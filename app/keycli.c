@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "apikey.h"
+#include "audit.h"
 #include "db.h"
 #include "keycli.h"
 #include "util.h"
@@ -69,32 +70,6 @@ keycli_name_ok(const char *s)
 }
 
 static enum jamb_status
-keycli_audit(struct db_conn *db, const char *action, int64_t id,
-    json_t *details)
-{
-	char		*text;
-	enum jamb_status st;
-
-	json_object_set_new(details, "source", json_string("cli"));
-	text = json_dumps(details, JSON_COMPACT);
-	st = db_exec(db, "INSERT INTO audit_log (action, object_type, "
-	    "object_id, details) VALUES (?, 'api_key', ?, ?)", "sis", action,
-	    id, text);
-	free(text);
-	return st;
-}
-
-static void
-keycli_forget(struct keycli_create *k)
-{
-	if (k->plain == NULL)
-		return;
-	explicit_bzero(k->plain, strlen(k->plain));
-	free(k->plain);
-	k->plain = NULL;
-}
-
-static enum jamb_status
 keycli_create_tx(struct db_conn *db, void *arg)
 {
 	struct keycli_create	*k = arg;
@@ -102,14 +77,14 @@ keycli_create_tx(struct db_conn *db, void *arg)
 	enum jamb_status	 st;
 
 	/* A rerun after a deadlock makes a new key; the old one is gone. */
-	keycli_forget(k);
+	apikey_forget(&k->plain);
 	if ((st = apikey_create(db, k->name, k->role, 0, &k->plain,
 	    &k->id)) != JAMB_OK)
 		return st;
 	details = json_pack("{s:s, s:s}", "name", k->name, "role",
 	    role_name(k->role));
-	st = keycli_audit(db, "api_key.create", k->id, details);
-	json_decref(details);
+	st = audit_write(db, NULL, "api_key.create", "api_key", k->id,
+	    details);
 	return st;
 }
 
@@ -174,7 +149,7 @@ keycli_create(const struct conf *c, int argc, char **argv)
 	    APIKEY_PREFIX_LEN, k.plain, role_name(k.role));
 	rc = 0;
 out:
-	keycli_forget(&k);
+	apikey_forget(&k.plain);
 	db_free(db);
 	return rc;
 }
@@ -265,8 +240,8 @@ keycli_revoke_tx(struct db_conn *db, void *arg)
 		return st;
 	r->changed = 1;
 	details = json_object();
-	st = keycli_audit(db, "api_key.revoke", r->id, details);
-	json_decref(details);
+	st = audit_write(db, NULL, "api_key.revoke", "api_key", r->id,
+	    details);
 	return st;
 }
 

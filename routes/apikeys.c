@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apikey.h"
+#include "audit.h"
 #include "app.h"
 #include "db.h"
 #include "log.h"
@@ -126,39 +127,6 @@ apikeys_create_body(struct req *req, struct resp *resp,
 	return 1;
 }
 
-/*
- * One audit_log row for a change made by the caller of req: a signed-in
- * user or an API key, whichever it is (0 becomes NULL).
- */
-static enum jamb_status
-apikeys_audit(struct db_conn *db, const struct req *req, const char *action,
-    int64_t id, json_t *details)
-{
-	char		*text = NULL;
-	enum jamb_status st;
-
-	if (details != NULL)
-		text = json_dumps(details, JSON_COMPACT);
-	st = db_exec(db, "INSERT INTO audit_log (actor_user_id, "
-	    "actor_api_key_id, action, object_type, object_id, request_id, "
-	    "ip, details) VALUES (NULLIF(?, 0), NULLIF(?, 0), ?, 'api_key', "
-	    "?, ?, ?, ?)", "iisisss", req->who.user_id,
-	    req->who.kind == PRINCIPAL_API_KEY ? req->who.api_key_id : 0,
-	    action, id, req->id, req->client_addr, text);
-	free(text);
-	return st;
-}
-
-static void
-apikeys_forget(struct apikeys_create *c)
-{
-	if (c->plain == NULL)
-		return;
-	explicit_bzero(c->plain, strlen(c->plain));
-	free(c->plain);
-	c->plain = NULL;
-}
-
 /* The key and its audit row, together or not at all. */
 static enum jamb_status
 apikeys_create_tx(struct db_conn *db, void *arg)
@@ -168,15 +136,15 @@ apikeys_create_tx(struct db_conn *db, void *arg)
 	enum jamb_status	 st;
 
 	/* A rerun after a deadlock makes a new key; the old one is gone. */
-	apikeys_forget(c);
+	apikey_forget(&c->plain);
 	st = apikey_create(db, c->name, c->role, c->req->who.user_id,
 	    &c->plain, &c->id);
 	if (st != JAMB_OK)
 		return st;
 	details = json_pack("{s:s, s:s}", "name", c->name, "role",
 	    role_name(c->role));
-	st = apikeys_audit(db, c->req, "api_key.create", c->id, details);
-	json_decref(details);
+	st = audit_write(db, c->req, "api_key.create", "api_key", c->id,
+	    details);
 	return st;
 }
 
@@ -208,7 +176,7 @@ apikeys_create(struct req *req, struct resp *resp)
 	resp_json(resp, 201, row);
 	resp_header(resp, "Cache-Control", "no-store");
 out:
-	apikeys_forget(&c);
+	apikey_forget(&c.plain);
 	return st;
 }
 
@@ -301,7 +269,8 @@ apikeys_revoke_tx(struct db_conn *db, void *arg)
 		return st;
 	}
 	r->changed = 1;
-	return apikeys_audit(db, r->req, "api_key.revoke", r->id, NULL);
+	return audit_write(db, r->req, "api_key.revoke", "api_key", r->id,
+	    NULL);
 }
 
 static enum jamb_status
