@@ -19,6 +19,9 @@
 #ifndef JAMB_SQLDIR
 #define JAMB_SQLDIR "/usr/share/jamb/sql"
 #endif
+#ifndef JAMB_MAILDIR
+#define JAMB_MAILDIR "/usr/share/jamb/mail"
+#endif
 
 enum conf_type {
 	CONF_STR,
@@ -146,6 +149,24 @@ static const struct conf_key keys[] = {
 	    O(auth_login_max_address), "50", 1, 1000000, 0, NULL },
 	{ "auth", "login_failure_window", CONF_INT, O(auth_login_window),
 	    "900", 1, 86400, 0, NULL },
+	{ "auth", "magic_link_ttl", CONF_INT, O(auth_link_ttl),
+	    "900", 60, 86400, 0, NULL },
+	{ "auth", "magic_link_signup", CONF_BOOL, O(auth_link_signup),
+	    "yes", 0, 1, 0, NULL },
+	{ "auth", "link_base", CONF_STR, O(auth_link_base),
+	    "http://localhost:3000/auth/callback", 0, 0, 0, NULL },
+	{ "auth", "verify_link_base", CONF_STR, O(auth_verify_link_base),
+	    "http://localhost:3000/auth/verify-email", 0, 0, 0, NULL },
+	{ "auth", "reset_link_base", CONF_STR, O(auth_reset_link_base),
+	    "http://localhost:3000/auth/reset-password", 0, 0, 0, NULL },
+	{ "auth", "site_name", CONF_STR, O(auth_site_name),
+	    "jamb", 0, 0, 0, NULL },
+	{ "auth", "link_requests_per_email", CONF_INT,
+	    O(auth_link_max_email), "5", 1, 1000000, 0, NULL },
+	{ "auth", "link_requests_per_client", CONF_INT,
+	    O(auth_link_max_client), "20", 1, 1000000, 0, NULL },
+	{ "auth", "link_request_window", CONF_INT, O(auth_link_window),
+	    "900", 1, 86400, 0, NULL },
 	{ "mail", "smtp_url", CONF_STR, O(mail_smtp_url),
 	    "smtp://127.0.0.1:25", 0, 0, 0, NULL },
 	{ "mail", "smtp_user", CONF_STR, O(mail_smtp_user),
@@ -156,6 +177,8 @@ static const struct conf_key keys[] = {
 	    "jamb@localhost", 0, 0, 0, NULL },
 	{ "mail", "timeout", CONF_INT, O(mail_timeout),
 	    "30", 1, 600, 0, NULL },
+	{ "mail", "templates", CONF_STR, O(mail_templates),
+	    JAMB_MAILDIR, 0, 0, 0, NULL },
 	{ "jobs", "enabled", CONF_BOOL, O(jobs_enabled),
 	    "yes", 0, 1, 0, NULL },
 	{ "jobs", "interval_ms", CONF_INT, O(jobs_interval_ms),
@@ -164,6 +187,10 @@ static const struct conf_key keys[] = {
 	    "10", 1, 100, 0, NULL },
 	{ "jobs", "backoff", CONF_INT, O(jobs_backoff),
 	    "30", 1, 86400, 0, NULL },
+	{ "content", "revisions_keep", CONF_INT, O(content_revisions_keep),
+	    "50", 0, 100000, 0, NULL },
+	{ "content", "preview_ttl", CONF_INT, O(content_preview_ttl),
+	    "3600", 1, 604800, 0, NULL },
 	{ "debug", "routes", CONF_BOOL, O(debug_routes),
 	    "no", 0, 1, 0, NULL },
 };
@@ -559,10 +586,29 @@ conf_list_has(const char *list, const char *item)
 	return 0;
 }
 
+/*
+ * Whether s can start the links jamb emails: an http or https URL with
+ * no blank, control character or fragment, to which "?token=" (or
+ * "&token=") is appended.
+ */
+static int
+link_base_valid(const char *s)
+{
+	const char	*p;
+
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#')
+			return 0;
+	return 1;
+}
+
 static enum jamb_status
 conf_check(const struct conf *c, char *err, size_t errlen)
 {
 	const struct conf_issuer	*is;
+	const char			*links[3];
 	size_t				 i;
 
 	if (*c->server_listen == '\0') {
@@ -595,6 +641,27 @@ conf_check(const struct conf *c, char *err, size_t errlen)
 			    "[auth] issuer", is->name);
 			return JAMB_ECONFIG;
 		}
+	}
+	links[0] = c->auth_link_base;
+	links[1] = c->auth_verify_link_base;
+	links[2] = c->auth_reset_link_base;
+	for (i = 0; i < 3; i++)
+		if (!link_base_valid(links[i])) {
+			snprintf(err, errlen, "[auth] link bases must be http "
+			    "or https URLs without blanks or '#', got \"%s\"",
+			    links[i]);
+			return JAMB_ECONFIG;
+		}
+	/* The site name goes into subject lines. */
+	for (i = 0; c->auth_site_name[i] != '\0'; i++)
+		if ((unsigned char)c->auth_site_name[i] < 0x20 ||
+		    c->auth_site_name[i] == 0x7f)
+			break;
+	if (c->auth_site_name[i] != '\0' || !utf8_valid(c->auth_site_name,
+	    i)) {
+		snprintf(err, errlen, "[auth] site_name: must be UTF-8 "
+		    "without control characters");
+		return JAMB_ECONFIG;
 	}
 	if (*c->cache_servers == '\0' ||
 	    !cache_servers_valid(c->cache_servers)) {

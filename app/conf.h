@@ -97,17 +97,30 @@ struct conf {
 	long		 auth_login_max_account;
 	long		 auth_login_max_address;
 	long		 auth_login_window;
+	long		 auth_link_ttl;
+	long		 auth_link_signup;
+	char		*auth_link_base;
+	char		*auth_verify_link_base;
+	char		*auth_reset_link_base;
+	char		*auth_site_name;
+	long		 auth_link_max_email;
+	long		 auth_link_max_client;
+	long		 auth_link_window;
 
 	char		*mail_smtp_url;
 	char		*mail_smtp_user;
 	char		*mail_smtp_password;
 	char		*mail_from;
 	long		 mail_timeout;
+	char		*mail_templates;
 
 	long		 jobs_enabled;
 	long		 jobs_interval_ms;
 	long		 jobs_max_attempts;
 	long		 jobs_backoff;
+
+	long		 content_revisions_keep;
+	long		 content_preview_ttl;
 
 	long		 debug_routes;
 

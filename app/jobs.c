@@ -8,6 +8,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "outbox.h"
+#include "publish.h"
 
 static volatile sig_atomic_t	stopping;
 
@@ -19,8 +20,10 @@ on_stop(int sig)
 
 /*
  * The background process of the pool: every interval, delivers what the
- * outbox holds.  SIGTERM ends it after the item in hand.  Returns the
- * exit status.
+ * outbox holds and publishes the scheduled posts that are due (the
+ * first round at start-up catches up on those missed while nothing
+ * ran).  SIGTERM ends it after the item in hand.  Returns the exit
+ * status.
  */
 int
 jobs_run(const struct conf *c)
@@ -29,7 +32,8 @@ jobs_run(const struct conf *c)
 	struct timespec		 ts;
 	struct db_conn		*db;
 	sigset_t		 none;
-	int			 handled, quiet = 0;
+	int			 handled, published, quiet = 0;
+	int			 publish_quiet = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -52,6 +56,13 @@ jobs_run(const struct conf *c)
 			quiet = 1;
 		} else
 			quiet = 0;
+		if (publish_due(db, &published) != JAMB_OK) {
+			if (!publish_quiet)
+				log_warn(NULL, "scheduled publishing: %s",
+				    db_error(db));
+			publish_quiet = 1;
+		} else
+			publish_quiet = 0;
 		ts.tv_sec = c->jobs_interval_ms / 1000;
 		ts.tv_nsec = (c->jobs_interval_ms % 1000) * 1000000;
 		nanosleep(&ts, NULL);

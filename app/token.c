@@ -208,6 +208,8 @@ token_verify(struct app *app, const char *tok, struct principal *who,
 	pol.issuer = c->auth_issuer;
 	pol.audience = c->auth_audience;
 	pol.leeway = c->auth_leeway;
+	/* Explicit typing: a token minted for another use is no access. */
+	pol.typ = "JWT";
 	st = jwt_verify(tok, strlen(tok), app->tokens->set, &pol, NULL,
 	    &claims, why, whylen);
 	if (st != JAMB_OK)
@@ -228,4 +230,64 @@ token_verify(struct app *app, const char *tok, struct principal *who,
 	who->role = role_parse(role);
 	who->claims = claims;
 	return JAMB_OK;
+}
+
+/*
+ * Tokens for other uses than access (draft previews, ...): signed with
+ * the same key, but with their own "typ" header and an audience of
+ * "<[auth] audience>:<typ>", so neither kind passes for the other
+ * (RFC 8725 section 3.11).  claims gets iss, aud and iat added and is
+ * left to the caller, who sets exp.
+ */
+enum jamb_status
+token_sign_typed(struct app *app, const char *typ, json_t *claims,
+    char **out)
+{
+	const struct conf	*c = app->conf;
+	char			 aud[300], err[256];
+	json_t			*hdr;
+	enum jamb_status	 st;
+
+	*out = NULL;
+	if (!token_can_sign(app->tokens)) {
+		log_error(NULL, "no token signing key: set [auth] "
+		    "signing_key (or hmac_secret for HS256)");
+		return JAMB_ECONFIG;
+	}
+	snprintf(aud, sizeof(aud), "%s:%s", c->auth_audience, typ);
+	json_object_set_new(claims, "iss", json_string(c->auth_issuer));
+	json_object_set_new(claims, "aud", json_string(aud));
+	json_object_set_new(claims, "iat", json_integer(time(NULL)));
+	hdr = json_pack("{s:s}", "typ", typ);
+	st = jwt_sign(app->tokens->signer, app->tokens->alg, hdr, claims,
+	    out, err, sizeof(err));
+	json_decref(hdr);
+	if (st != JAMB_OK)
+		log_error(NULL, "signing a %s token: %s", typ, err);
+	return st;
+}
+
+/* Verifies a token made by token_sign_typed with the same typ. */
+enum jamb_status
+token_verify_typed(struct app *app, const char *tok, const char *typ,
+    json_t **claims, char *why, size_t whylen)
+{
+	const struct conf	*c = app->conf;
+	struct jwt_policy	 pol;
+	char			 aud[300];
+
+	*claims = NULL;
+	if (app->tokens == NULL || jwk_set_count(app->tokens->set) == 0) {
+		snprintf(why, whylen, "no token keys are configured");
+		return JAMB_EINVAL;
+	}
+	snprintf(aud, sizeof(aud), "%s:%s", c->auth_audience, typ);
+	jwt_policy_init(&pol);
+	pol.algs = app->tokens->algs;
+	pol.issuer = c->auth_issuer;
+	pol.audience = aud;
+	pol.typ = typ;
+	pol.leeway = c->auth_leeway;
+	return jwt_verify(tok, strlen(tok), app->tokens->set, &pol, NULL,
+	    claims, why, whylen);
 }

@@ -27,5 +27,9 @@ enum jamb_status token_issue(struct app *, int64_t, enum role,
 		    const json_t *, char **, int64_t *);
 enum jamb_status token_verify(struct app *, const char *,
 		    struct principal *, char *, size_t);
+enum jamb_status token_sign_typed(struct app *, const char *, json_t *,
+		    char **);
+enum jamb_status token_verify_typed(struct app *, const char *,
+		    const char *, json_t **, char *, size_t);
 
 #endif

@@ -20,9 +20,10 @@
  * Accounts with a password: signup, sign-in, refresh and sign-out, and
  * the public keys that verify the access tokens.
  *
- * Signup never tells whether an address already has an account.  There
- * is no email verification yet, so it cannot answer "check your mail"
- * and let the mail tell the difference; instead it answers 202
+ * Signup never tells whether an address already has an account.  It
+ * sends no mail (the address is verified later, by a link: see
+ * routes/links.c), so it cannot answer "check your mail" and let the
+ * mail tell the difference; instead it answers 202
  * {"status": "accepted"} in both cases, signs nobody in, and the client
  * signs in next with POST /v1/auth/login.  For an existing address
  * nothing is created and the stored password is left alone.  Both cases
@@ -46,7 +47,7 @@
  * client must not send them in parallel.
  */
 
-#define EMAIL_MAX		254
+#define EMAIL_MAX		AUTH_EMAIL_MAX
 #define EMAIL_LOCAL_MAX		64
 /* users.name is VARCHAR(200): characters, not bytes. */
 #define ACCOUNT_NAME_MAX	200
@@ -309,9 +310,12 @@ email_normalize(const char *in, char *out)
 	return 1;
 }
 
-/* The member "email", normalised into out; 0 with a 422 in resp. */
-static int
-body_email(struct req *req, struct resp *resp, char *out)
+/*
+ * The member "email", normalised into out (AUTH_EMAIL_MAX + 1 bytes);
+ * 0 with a 422 in resp.
+ */
+int
+auth_body_email(struct req *req, struct resp *resp, char *out)
 {
 	const char	*s;
 
@@ -603,6 +607,55 @@ free_secret(char *s)
 	free(s);
 }
 
+/*
+ * Signs the account in: an access token and the first refresh token of
+ * a new family, answered with 200.  A database failure is logged.
+ */
+static enum jamb_status
+session_open(struct req *req, struct resp *resp, const struct account *u)
+{
+	struct db_conn		*db = req->app->db;
+	struct refresh		 rt;
+	unsigned char		 family[FAMILY_BYTES];
+	char			*jwt = NULL;
+	int64_t			 exp;
+	enum jamb_status	 st;
+
+	if ((st = token_issue(req->app, u->id, u->role, NULL, &jwt, &exp)) !=
+	    JAMB_OK)
+		return st;
+	random_bytes(family, sizeof(family));
+	refresh_new(&rt);
+	if ((st = refresh_store(db, req, u->id, family, rt.hash)) == JAMB_OK)
+		tokens_answer(req, resp, u, jwt, exp, rt.plain);
+	else
+		log_warn(req->id, "sign-in: %s", db_error(db));
+	free_secret(jwt);
+	explicit_bzero(&rt, sizeof(rt));
+	return st;
+}
+
+/*
+ * Signs in the account user_id, for other ways of proving who one is
+ * (an emailed link): the same answer as POST /v1/auth/login.
+ * JAMB_ENOTFOUND, with nothing answered, when the account is gone.
+ */
+enum jamb_status
+auth_sign_in(struct req *req, struct resp *resp, int64_t user_id)
+{
+	struct db_conn		*db = req->app->db;
+	struct account		 u;
+	enum jamb_status	 st;
+
+	st = account_load(db, user_id, NULL, &u);
+	if (st == JAMB_OK)
+		st = session_open(req, resp, &u);
+	else if (st != JAMB_ENOTFOUND)
+		log_warn(req->id, "sign-in: %s", db_error(db));
+	account_free(&u);
+	return st;
+}
+
 /* Handlers */
 
 static enum jamb_status
@@ -616,7 +669,7 @@ signup(struct req *req, struct resp *resp)
 	enum jamb_status	 st;
 
 	if (!auth_body_check(req, resp, fields) ||
-	    !body_email(req, resp, email) ||
+	    !auth_body_email(req, resp, email) ||
 	    !auth_body_string(req, resp, "password", AUTH_PASSWORD_MIN,
 	    AUTH_PASSWORD_MAX, &pw) ||
 	    !auth_body_name(req, resp, &name))
@@ -673,16 +726,13 @@ login(struct req *req, struct resp *resp)
 	static const char *const fields[] = { "email", "password", NULL };
 	struct db_conn		*db = req->app->db;
 	struct account		 u;
-	struct refresh		 rt;
-	unsigned char		 family[FAMILY_BYTES];
 	const char		*pw, *hash;
-	char			 email[EMAIL_MAX + 1], *jwt = NULL;
-	int64_t			 exp;
+	char			 email[EMAIL_MAX + 1];
 	enum jamb_status	 st;
 	int			 ok;
 
 	if (!auth_body_check(req, resp, fields) ||
-	    !body_email(req, resp, email) ||
+	    !auth_body_email(req, resp, email) ||
 	    !auth_body_string(req, resp, "password", 1, AUTH_PASSWORD_MAX,
 	    &pw))
 		return JAMB_OK;
@@ -707,20 +757,9 @@ login(struct req *req, struct resp *resp)
 	rehash(req, &u, pw);
 	auth_login_succeeded(req, email);
 
-	if ((st = token_issue(req->app, u.id, u.role, NULL, &jwt, &exp)) !=
-	    JAMB_OK)
-		goto out;
-	random_bytes(family, sizeof(family));
-	refresh_new(&rt);
-	if ((st = refresh_store(db, req, u.id, family, rt.hash)) != JAMB_OK) {
-		log_warn(req->id, "sign-in: %s", db_error(db));
-		goto out;
-	}
-	tokens_answer(req, resp, &u, jwt, exp, rt.plain);
-	log_info(req->id, "sign-in: user %lld", (long long)u.id);
+	if ((st = session_open(req, resp, &u)) == JAMB_OK)
+		log_info(req->id, "sign-in: user %lld", (long long)u.id);
 out:
-	free_secret(jwt);
-	explicit_bzero(&rt, sizeof(rt));
 	account_free(&u);
 	return st == JAMB_ENOTFOUND ? JAMB_OK : st;
 }

@@ -9,5 +9,9 @@ const struct route *const route_tables[] = {
 	debug_routes,
 	auth_routes,
 	me_routes,
+	links_routes,
+	admin_posts_routes,
+	posts_routes,
+	preview_routes,
 	NULL
 };

@@ -8,7 +8,7 @@ developer's stack and the tested stack are the same thing.
 
     stack.py up --dir DIR [--port N] [--front caddy|apache|both]
                 [--apache-port N] [--db-port N] [--workers N] [--jamb PATH]
-                [--replica] [--seed-demo]
+                [--replica] [--seed-demo] [--mail-sink]
     stack.py down --dir DIR
     stack.py status --dir DIR
     stack.py url --dir DIR [--front caddy|apache]
@@ -44,8 +44,8 @@ HOST = '127.0.0.1'
 
 # Order of shutdown: the fronts first so that nothing new reaches jamb,
 # jamb before the services it uses.
-STOP_ORDER = ('caddy', 'apache', 'jamb', 'memcached', 'replica',
-              'mariadb')
+STOP_ORDER = ('caddy', 'apache', 'jamb', 'mailsink', 'memcached',
+              'replica', 'mariadb')
 
 
 class StackError(Exception):
@@ -373,12 +373,15 @@ class Stack:
     demo`) on the way up; see seed_demo_once.
     `db_args` are more mariadbd arguments for the primary (TLS
     certificates, for instance); up_mariadb() starts it alone.
+    With mail_sink=True an SMTP server (tools/mailsink.py) keeps every
+    message jamb sends as a file in DIR/mail, and the pool's background
+    process runs to deliver them.
     """
 
     def __init__(self, dir, jamb=None, fronts=('caddy',), caddy_port=None,
                  apache_port=None, db_port=None, workers=4, conf=None,
                  caddy_extra='', timeout=60, replica=False,
-                 seed_demo=False, db_args=()):
+                 seed_demo=False, db_args=(), mail_sink=False):
         self.dir = Path(dir).resolve()
         self.jamb = Path(jamb).resolve() if jamb else REPO / 'jamb'
         unknown = set(fronts) - set(FRONTS)
@@ -394,6 +397,7 @@ class Stack:
         self.replica = replica
         self.seed_demo = seed_demo
         self.db_args = [str(a) for a in db_args]
+        self.mail_sink = mail_sink
         self.procs = {}
         self.ports = {}
         self.run_dir = None
@@ -546,6 +550,10 @@ class Stack:
             else:
                 self._stop('replica')
             self._up_memcached()
+            if self.mail_sink:
+                self._up_mailsink()
+            else:
+                self._stop('mailsink')
             self._up_jamb()
             for front in FRONTS:
                 if front in self.fronts:
@@ -848,6 +856,37 @@ class Stack:
         self._stop('memcached')
         self._save()
 
+    # The mail sink
+
+    @property
+    def mail_dir(self):
+        """Where the mail sink writes each message, as <n>.eml."""
+        return self.dir / 'mail'
+
+    def _up_mailsink(self):
+        """Start tools/mailsink.py unless it runs, and wait until it
+        accepts connections."""
+        if self._alive('mailsink'):
+            return
+        port = self._port('mailsink', self.ports.get('mailsink'))
+        proc = Proc.spawn('mailsink', [sys.executable,
+                                       REPO / 'tools' / 'mailsink.py',
+                                       '--dir', self.mail_dir,
+                                       '--port', port],
+                          self.dir / 'mailsink.log')
+        self.procs['mailsink'] = proc
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+                return
+            except OSError:
+                if not proc.alive() or time.monotonic() > deadline:
+                    raise StackError(f'the mail sink did not start on port '
+                                     f'{port}; see {proc.log}:\n'
+                                     f'{tail(proc.log)}') from None
+                time.sleep(0.05)
+
     # jamb
 
     def config(self, overrides=None, listen=None, pidfile=None):
@@ -872,6 +911,7 @@ class Stack:
                 'name': 'jamb',
                 'migrations': REPO / 'sql',
             },
+            'mail': {'templates': REPO / 'conf' / 'mail'},
             'cache': {'servers': f'{HOST}:{self.ports.get("memcached")}'},
             'cors': {'origins': 'http://localhost:3000', 'credentials': True},
             'auth': {
@@ -884,9 +924,14 @@ class Stack:
                 # per-address limit would be shared by all tests; those
                 # of the limit set their own in a pool.
                 'login_max_failures_per_address': 1000,
+                'link_requests_per_client': 1000,
             },
             'debug': {'routes': False},
         }
+        if self.mail_sink:
+            base['mail']['smtp_url'] = (f'smtp://{HOST}:'
+                                        f'{self.ports.get("mailsink")}')
+            base['jobs'] = {'enabled': True}
         if self.replica:
             base['db']['replicas'] = f'{HOST}:{self.ports.get("replica")}'
         return merge_conf(base, self.overrides, overrides)
@@ -1220,11 +1265,14 @@ def _cmd_up(args):
     stack = Stack(args.dir, jamb=args.jamb, fronts=fronts,
                   caddy_port=ports['caddy'], apache_port=ports['apache'],
                   db_port=args.db_port, workers=args.workers,
-                  replica=args.replica, seed_demo=args.seed_demo)
+                  replica=args.replica, seed_demo=args.seed_demo,
+                  mail_sink=args.mail_sink)
     stack.up()
     for front in fronts:
         print(f'{front}: {stack.front_url(front)}')
     print(f'config: {stack.conf_path}')
+    if args.mail_sink:
+        print(f'mail: {stack.mail_dir}')
     if stack.demo_password is not None:
         print(f'demo password: {stack.demo_password_path}')
     return 0
@@ -1276,6 +1324,8 @@ def main(argv=None):
                     'for reads')
     up.add_argument('--seed-demo', action='store_true',
                     help='load the demo site into an empty database')
+    up.add_argument('--mail-sink', action='store_true',
+                    help='keep the mail jamb sends as files in DIR/mail')
     up.add_argument('--jamb', type=Path,
                     help=f'jamb binary (default {REPO / "jamb"})')
     for name in ('down', 'status'):

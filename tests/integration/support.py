@@ -1,6 +1,9 @@
 """Helpers shared by the integration tests: HTTP with timeouts, problem
-checks, background load, and running the jamb binary directly."""
+checks, background load, running the jamb binary directly, and an SMTP
+server that keeps what a pool's background process sends."""
 
+import email
+import email.header
 import json
 import re
 import subprocess
@@ -11,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from aiosmtpd.controller import Controller
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools'))
@@ -191,3 +195,56 @@ def write_conf(path, conf):
     refuse a config that others can read, since it holds secrets."""
     stackmod.write_private(path, stackmod.render_ini(conf))
     return path
+
+
+def wait_for(pred, seconds=15):
+    """PRED's first true value within SECONDS, else its last value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.1)
+    return pred()
+
+
+class Inbox:
+    """An SMTP server on a free port keeping what it receives."""
+
+    def __init__(self, port=None):
+        self.port = port or stackmod.free_port()
+        self.messages = []
+        self.controller = Controller(self, hostname='127.0.0.1',
+                                     port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos,
+                              email.message_from_bytes(envelope.content)))
+        return '250 OK'
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+    def find(self, subject):
+        return [m for rcpt, m in self.messages
+                if str(email.header.make_header(email.header.decode_header(
+                    m['Subject']))) == subject]
+
+    def to(self, address):
+        """The messages whose envelope names ADDRESS."""
+        return [m for rcpt, m in self.messages if address in rcpt]
+
+
+def jobs_conf(port, **jobs):
+    """Config overrides for a pool whose background process delivers
+    mail to an Inbox on PORT; JOBS overrides the [jobs] keys."""
+    conf = {'enabled': True, 'interval_ms': 100, 'backoff': 1,
+            'max_attempts': 10}
+    conf.update(jobs)
+    return {'mail': {'smtp_url': f'smtp://127.0.0.1:{port}',
+                     'from': 'site@example.test', 'timeout': 5},
+            'jobs': conf}

@@ -3,8 +3,6 @@ the database are delivered over SMTP to a real server (aiosmtpd), retried
 while it is down, marked dead after the last attempt, and sent once even
 when two pools (two hosts) share the database."""
 
-import email
-import email.header
 import os
 import signal
 import time
@@ -12,47 +10,10 @@ import uuid
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
-from support import stackmod
+from support import Inbox, jobs_conf, stackmod, wait_for
 
 TIMEOUT = 10
-
-
-class Inbox:
-    """An SMTP server on a free port keeping what it receives."""
-
-    def __init__(self, port=None):
-        self.port = port or stackmod.free_port()
-        self.messages = []
-        self.controller = Controller(self, hostname='127.0.0.1',
-                                     port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos,
-                              email.message_from_bytes(envelope.content)))
-        return '250 OK'
-
-    def start(self):
-        self.controller.start()
-        return self
-
-    def stop(self):
-        self.controller.stop()
-
-    def find(self, subject):
-        return [m for rcpt, m in self.messages
-                if str(email.header.make_header(email.header.decode_header(
-                    m['Subject']))) == subject]
-
-
-def jobs_conf(port, **jobs):
-    conf = {'enabled': True, 'interval_ms': 100, 'backoff': 1,
-            'max_attempts': 10}
-    conf.update(jobs)
-    return {'mail': {'smtp_url': f'smtp://127.0.0.1:{port}',
-                     'from': 'site@example.test', 'timeout': 5},
-            'jobs': conf}
 
 
 def queue(pool, to, subject, text='Hello.\nSecond line.'):
@@ -66,16 +27,6 @@ def outbox_row(stack, id):
     out = stack.mysql(f'SELECT status, attempts, last_error FROM outbox '
                       f'WHERE id = {int(id)}', database='jamb')
     return out.strip().split('\t')
-
-
-def wait_for(pred, seconds=15):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.1)
-    return pred()
 
 
 def test_queued_email_is_delivered_with_utf8_subject_and_body(
