@@ -3,12 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "app.h"
 #include "cache.h"
 #include "db.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "routes.h"
 #include "idp.h"
@@ -136,19 +140,17 @@ read_body(struct req *req, char *err, size_t errlen)
 }
 
 /*
- * Runs the matched route.  A handler answers by filling resp; when it
- * returns an error without a problem of its own, the client gets a
- * generic problem for that status and the log the status's name.
+ * Runs the matched route for an authenticated caller.  A handler
+ * answers by filling resp; when it returns an error without a problem
+ * of its own, the client gets a generic problem for that status and
+ * the log the status's name.
  */
 static void
-run(struct req *req, struct resp *resp)
+handle(struct req *req, struct resp *resp)
 {
 	char		 err[512];
 	enum jamb_status st;
 
-	/* Credentials first: nothing is read for a caller refused anyway. */
-	if (!auth_request(req, resp))
-		return;
 	if ((st = read_body(req, err, sizeof(err))) != JAMB_OK) {
 		resp_status_problem(resp, req, st, err);
 		return;
@@ -171,6 +173,33 @@ run(struct req *req, struct resp *resp)
 	resp_status_problem(resp, req, st, status_http(st) >= 500 ?
 	    "the server could not complete the request; its log has the "
 	    "details under this request id" : status_name(st));
+}
+
+/*
+ * Credentials first: nothing is read for a caller refused anyway.  The
+ * rate limit comes next, so that the account is known, and counts a
+ * refused credential too, against its address: a storm of bad keys is
+ * limited like any other.
+ */
+static void
+run(struct req *req, struct resp *resp)
+{
+	struct ratelimit	 rl;
+	enum ratelimit_verdict	 v;
+	int			 authed;
+
+	authed = auth_request(req, resp);
+	if ((v = ratelimit_check(req, &rl)) != RATELIMIT_PASS) {
+		resp_reset(resp);
+		security_headers(resp);
+		cors_headers(req->app->conf, req, resp);
+		ratelimit_refuse(req, resp, v, &rl);
+		return;
+	}
+	if (authed)
+		handle(req, resp);
+	/* After the handler, which may have reset the response. */
+	ratelimit_headers(&rl, resp);
 }
 
 static void
@@ -223,6 +252,153 @@ access_log(const struct req *req, const struct resp *resp)
 	log_fields(LOG_LEVEL_INFO, req->id, "request", f);
 }
 
+/*
+ * Whether an If-None-Match value names etag: "*", or a list of entity
+ * tags compared weakly (a W/ prefix ignored on either side), as RFC 9110
+ * asks for GET and HEAD.  A malformed member matches nothing; the rest
+ * of the list is still read.
+ */
+int
+app_etag_match(const char *list, const char *etag)
+{
+	const char	*p = list, *end;
+	size_t		 n;
+
+	if (strncmp(etag, "W/", 2) == 0)
+		etag += 2;
+	n = strlen(etag);
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*' && (p[1] == '\0' || p[1] == ',' ||
+		    p[1] == ' ' || p[1] == '\t'))
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p == '"' && (end = strchr(p + 1, '"')) != NULL) {
+			if ((size_t)(end - p) + 1 == n &&
+			    strncmp(p, etag, n) == 0)
+				return 1;
+			p = end + 1;
+		}
+		/* Skip the rest of this member, well-formed or not. */
+		while (*p != '\0' && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+/* Adds a field name to Vary unless it is there already. */
+static void
+vary_add(struct resp *resp, const char *name)
+{
+	const char	*vary = resp_get_header(resp, "Vary"), *p;
+	size_t		 n = strlen(name), len;
+	char		*v;
+
+	if (vary == NULL) {
+		resp_header(resp, "Vary", name);
+		return;
+	}
+	for (p = vary; *p != '\0'; p += len) {
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t,");
+		if (len == n && strncasecmp(p, name, n) == 0)
+			return;
+	}
+	v = xasprintf("%s, %s", vary, name);
+	resp_header(resp, "Vary", v);
+	free(v);
+}
+
+/*
+ * Cache-Control, Vary and the purge tags.  A public route's success
+ * for an anonymous reader may be kept by browsers and CDNs for the
+ * configured times; an answer for a signed-in caller is private, and
+ * an error is never kept.  A handler's own Cache-Control stands, except
+ * that it cannot make an error cacheable.
+ */
+static void
+cache_headers(const struct req *req, struct resp *resp)
+{
+	const struct conf *c = req->app->conf;
+	const char	*cc = resp_get_header(resp, "Cache-Control");
+	char		*v, *p;
+	int		 pub;
+
+	pub = req->route != NULL && (req->route->flags & ROUTE_PUBLIC);
+	if (pub)
+		vary_add(resp, "Authorization");
+	if (resp->status >= 400) {
+		if (cc == NULL || strstr(cc, "no-store") == NULL)
+			resp_header(resp, "Cache-Control", "no-store");
+		return;
+	}
+	if (!pub || resp->status != 200 ||
+	    req->who.kind != PRINCIPAL_ANONYMOUS) {
+		if (cc == NULL)
+			resp_header(resp, "Cache-Control",
+			    "private, no-store");
+		return;
+	}
+
+	if (cc == NULL) {
+		v = xasprintf("public, max-age=%ld, s-maxage=%ld, "
+		    "stale-while-revalidate=%ld", c->http_max_age,
+		    c->http_s_maxage, c->http_stale_while_revalidate);
+		resp_header(resp, "Cache-Control", v);
+		free(v);
+	}
+	if (resp->tags.len == 0)
+		return;
+	/* Cloudflare reads a comma-separated list, Fastly a spaced one. */
+	v = xstrdup(resp->tags.data);
+	for (p = v; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = ',';
+	resp_header(resp, "Cache-Tag", v);
+	resp_header(resp, "Surrogate-Key", resp->tags.data);
+	free(v);
+}
+
+/* Bytes of the body's SHA-256 kept in an ETag: 128 bits. */
+#define ETAG_BYTES	16
+
+/*
+ * A strong ETag for a successful GET or HEAD, the first 128 bits of
+ * the body's SHA-256 unless the handler set its own, and 304 Not
+ * Modified when If-None-Match names it.  The 304 keeps the headers,
+ * Cache-Control and Vary included, and drops the body.
+ */
+static void
+validators(const struct req *req, struct resp *resp)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	char		 etag[2 * ETAG_BYTES + 3];
+	const char	*inm;
+
+	if (resp->status != 200 || (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0))
+		return;
+	if (resp_get_header(resp, "ETag") == NULL) {
+		if (EVP_Digest(resp->body.data, resp->body.len, md, &mdlen,
+		    EVP_sha256(), NULL) != 1)
+			return;
+		etag[0] = '"';
+		hex_encode(etag + 1, md, ETAG_BYTES);
+		strcpy(etag + 1 + 2 * ETAG_BYTES, "\"");
+		resp_header(resp, "ETag", etag);
+	}
+
+	inm = req_header(req, "if-none-match");
+	if (inm == NULL || !app_etag_match(inm, resp_get_header(resp,
+	    "ETag")))
+		return;
+	resp->status = 304;
+	buf_reset(&resp->body);
+}
+
 /* One request, start to finish: the pipeline of DESIGN.md. */
 void
 app_handle(struct app *app, struct io *io)
@@ -248,9 +424,9 @@ app_handle(struct app *app, struct io *io)
 	else
 		route(&req, &resp);
 
+	cache_headers(&req, &resp);
+	validators(&req, &resp);
 	resp_header(&resp, "X-Request-Id", req.id);
-	if (resp_get_header(&resp, "Cache-Control") == NULL)
-		resp_header(&resp, "Cache-Control", "no-store");
 	head = strcmp(req.method, "HEAD") == 0;
 	if (resp_send(&resp, io, head) != JAMB_OK)
 		log_info(req.id, "client went away before the response "

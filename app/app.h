@@ -29,5 +29,6 @@ struct app {
 struct app	*app_new(const struct conf *);
 void		 app_free(struct app *);
 void		 app_handle(struct app *, struct io *);
+int		 app_etag_match(const char *, const char *);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "clientip.h"
 #include "conf.h"
 #include "util.h"
 
@@ -49,6 +50,8 @@ struct conf_key {
 static const char *const levels[] = { "debug", "info", "warn", "error",
     NULL };
 static const char *const formats[] = { "json", "text", NULL };
+/* In the order of enum ratelimit_fail (ratelimit.h). */
+static const char *const fail_modes[] = { "open", "closed", NULL };
 
 #define O(f)	offsetof(struct conf, f)
 
@@ -119,6 +122,32 @@ static const struct conf_key keys[] = {
 	    "yes", 0, 1, 0, NULL },
 	{ "cors", "max_age", CONF_INT, O(cors_max_age),
 	    "600", 0, 86400, 0, NULL },
+	{ "http", "max_age", CONF_INT, O(http_max_age),
+	    "60", 0, 31536000, 0, NULL },
+	{ "http", "s_maxage", CONF_INT, O(http_s_maxage),
+	    "300", 0, 31536000, 0, NULL },
+	{ "http", "stale_while_revalidate", CONF_INT,
+	    O(http_stale_while_revalidate), "60", 0, 31536000, 0, NULL },
+	{ "http", "trusted_proxies", CONF_STR, O(http_trusted_proxies),
+	    "", 0, 0, 0, NULL },
+	{ "ratelimit", "enabled", CONF_BOOL, O(rl_enabled),
+	    "yes", 0, 1, 0, NULL },
+	{ "ratelimit", "window", CONF_INT, O(rl_window),
+	    "60", 1, 86400, 0, NULL },
+	{ "ratelimit", "read_per_address", CONF_INT, O(rl_read_per_address),
+	    "600", 1, 100000000, 0, NULL },
+	{ "ratelimit", "api_per_address", CONF_INT, O(rl_api_per_address),
+	    "300", 1, 100000000, 0, NULL },
+	{ "ratelimit", "strict_per_address", CONF_INT,
+	    O(rl_strict_per_address), "20", 1, 100000000, 0, NULL },
+	{ "ratelimit", "per_account", CONF_INT, O(rl_per_account),
+	    "1200", 1, 100000000, 0, NULL },
+	{ "ratelimit", "read_fail", CONF_ENUM, O(rl_read_fail),
+	    "open", 0, 0, 0, fail_modes },
+	{ "ratelimit", "api_fail", CONF_ENUM, O(rl_api_fail),
+	    "open", 0, 0, 0, fail_modes },
+	{ "ratelimit", "strict_fail", CONF_ENUM, O(rl_strict_fail),
+	    "closed", 0, 0, 0, fail_modes },
 	{ "auth", "argon2_memory_kib", CONF_INT, O(auth_argon2_memory_kib),
 	    "19456", 8, 4194304, 0, NULL },
 	{ "auth", "argon2_iterations", CONF_INT, O(auth_argon2_iterations),
@@ -661,6 +690,12 @@ conf_check(const struct conf *c, char *err, size_t errlen)
 	    i)) {
 		snprintf(err, errlen, "[auth] site_name: must be UTF-8 "
 		    "without control characters");
+		return JAMB_ECONFIG;
+	}
+	if (!clientip_list_valid(c->http_trusted_proxies)) {
+		snprintf(err, errlen, "[http] trusted_proxies: expected a "
+		    "list of IP addresses or CIDR blocks, got \"%s\"",
+		    c->http_trusted_proxies);
 		return JAMB_ECONFIG;
 	}
 	if (*c->cache_servers == '\0' ||

@@ -82,6 +82,21 @@ struct conf {
 	long		 cors_credentials;
 	long		 cors_max_age;
 
+	long		 http_max_age;
+	long		 http_s_maxage;
+	long		 http_stale_while_revalidate;
+	char		*http_trusted_proxies;
+
+	long		 rl_enabled;
+	long		 rl_window;
+	long		 rl_read_per_address;
+	long		 rl_api_per_address;
+	long		 rl_strict_per_address;
+	long		 rl_per_account;
+	long		 rl_read_fail;		/* enum ratelimit_fail */
+	long		 rl_api_fail;
+	long		 rl_strict_fail;
+
 	long		 auth_argon2_memory_kib;
 	long		 auth_argon2_iterations;
 	long		 auth_argon2_parallelism;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "clientip.h"
 #include "status.h"
 #include "util.h"
 
@@ -38,7 +39,8 @@ struct req {
 	struct kvlist		 query;		/* decoded, repeats kept */
 	struct kvlist		 params;	/* from the route pattern */
 	struct kvlist		 headers;	/* names in lower case */
-	const char		*client_addr;
+	const char		*client_addr;	/* see clientip.c */
+	char			 client_buf[CLIENTIP_MAX];
 	char			 id[REQ_ID_MAX + 1];
 	int64_t			 content_length;	/* -1: not given */
 	char			*body;
@@ -55,6 +57,7 @@ struct resp {
 	struct kvlist	 headers;
 	struct buf	 body;
 	int		 is_problem;
+	struct buf	 tags;		/* resources named, space-separated */
 };
 
 enum jamb_status req_init(struct req *, struct app *, struct io *);
@@ -73,6 +76,7 @@ void		 resp_free(struct resp *);
 void		 resp_reset(struct resp *);
 void		 resp_header(struct resp *, const char *, const char *);
 const char	*resp_get_header(const struct resp *, const char *);
+void		 resp_tag(struct resp *, const char *);
 void		 resp_json(struct resp *, int, json_t *);
 void		 resp_problem(struct resp *, const struct req *, int,
 		    const char *, const char *, const char *, ...)

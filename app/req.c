@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "app.h"
+#include "clientip.h"
 #include "http.h"
 #include "util.h"
 
@@ -186,9 +187,13 @@ req_init(struct req *r, struct app *app, struct io *io)
 	r->method = env_get(io->envp, "REQUEST_METHOD");
 	if (r->method == NULL)
 		r->method = "GET";
-	r->client_addr = env_get(io->envp, "REMOTE_ADDR");
-	if (r->client_addr == NULL)
-		r->client_addr = "";
+	if ((s = env_get(io->envp, "REMOTE_ADDR")) == NULL)
+		s = "";
+	/* Unit tests build requests without an application. */
+	clientip_resolve(app != NULL ? app->conf->http_trusted_proxies : "",
+	    s, req_header(r, "forwarded"), req_header(r, "x-forwarded-for"),
+	    r->client_buf, sizeof(r->client_buf));
+	r->client_addr = r->client_buf;
 
 	if ((uri = env_get(io->envp, "REQUEST_URI")) != NULL && *uri == '/') {
 		plen = strcspn(uri, "?");

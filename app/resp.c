@@ -15,6 +15,7 @@ resp_init(struct resp *r)
 	memset(r, 0, sizeof(*r));
 	r->status = 200;
 	buf_init(&r->body);
+	buf_init(&r->tags);
 }
 
 void
@@ -22,6 +23,7 @@ resp_free(struct resp *r)
 {
 	kv_free(&r->headers);
 	buf_free(&r->body);
+	buf_free(&r->tags);
 }
 
 /* Forgets what a failed handler started, keeping nothing. */
@@ -61,6 +63,36 @@ const char *
 resp_get_header(const struct resp *r, const char *name)
 {
 	return kv_get_case(&r->headers, name);
+}
+
+/*
+ * Names a resource the answer shows ("post:12", "posts"), so that a CDN
+ * can later purge every cached answer that showed it.  A tag given
+ * twice is kept once; one with a space, a comma or a control character
+ * could not be told apart in the headers and is ignored.
+ */
+void
+resp_tag(struct resp *r, const char *tag)
+{
+	const char	*p, *at;
+	size_t		 n = strlen(tag);
+
+	if (n == 0)
+		return;
+	for (p = tag; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == ',' || *p == 0x7f)
+			return;
+	for (at = r->tags.len > 0 ? r->tags.data : NULL; at != NULL;
+	    at = strchr(at, ' ')) {
+		if (*at == ' ')
+			at++;
+		if (strncmp(at, tag, n) == 0 && (at[n] == ' ' ||
+		    at[n] == '\0'))
+			return;
+	}
+	if (r->tags.len > 0)
+		buf_addc(&r->tags, ' ');
+	buf_adds(&r->tags, tag);
 }
 
 /* Sends a JSON document; takes over the reference to doc. */

@@ -10,12 +10,23 @@ typedef enum jamb_status (*route_fn)(struct req *, struct resp *);
 #define ROUTE_JSON	0x0002	/* the body is JSON, parsed before the call */
 #define ROUTE_DEBUG	0x0004	/* only with [debug] routes = yes */
 /*
+ * A GET whose answer is the same for every anonymous reader, so a
+ * shared cache (a CDN) may keep it; see app_handle.
+ */
+#define ROUTE_PUBLIC	0x0008
+/*
  * The least role a caller needs (enum role of auth.h), kept in the high
  * bits of flags: ROUTE_ROLE(ROLE_EDITOR).  Without one a route is open
  * to anonymous callers; a presented credential is still verified.
  */
 #define ROUTE_ROLE(r)		((unsigned int)(r) << 8)
 #define ROUTE_ROLE_OF(flags)	(((flags) >> 8) & 0x0f)
+/*
+ * Rate limit classes (ratelimit.c), above the role bits: the strict
+ * limit of sign-in and emailed links, or no limit at all for probes.
+ */
+#define ROUTE_RL_STRICT	0x1000
+#define ROUTE_RL_NONE	0x2000
 
 /*
  * One entry of a route table in routes/: the method, a pattern whose

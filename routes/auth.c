@@ -941,10 +941,13 @@ jwks(struct req *req, struct resp *resp)
 }
 
 const struct route auth_routes[] = {
-	{ "POST", "/v1/auth/signup", signup, ROUTE_BODY | ROUTE_JSON },
-	{ "POST", "/v1/auth/login", login, ROUTE_BODY | ROUTE_JSON },
-	{ "POST", "/v1/auth/refresh", refresh, ROUTE_BODY | ROUTE_JSON },
+	{ "POST", "/v1/auth/signup", signup,
+	    ROUTE_BODY | ROUTE_JSON | ROUTE_RL_STRICT },
+	{ "POST", "/v1/auth/login", login,
+	    ROUTE_BODY | ROUTE_JSON | ROUTE_RL_STRICT },
+	{ "POST", "/v1/auth/refresh", refresh,
+	    ROUTE_BODY | ROUTE_JSON | ROUTE_RL_STRICT },
 	{ "POST", "/v1/auth/logout", logout, ROUTE_BODY | ROUTE_JSON },
-	{ "GET", "/v1/.well-known/jwks.json", jwks, 0 },
+	{ "GET", "/v1/.well-known/jwks.json", jwks, ROUTE_PUBLIC },
 	{ NULL, NULL, NULL, 0 }
 };

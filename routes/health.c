@@ -57,7 +57,8 @@ health_ready(struct req *req, struct resp *resp)
 }
 
 const struct route health_routes[] = {
-	{ "GET", "/v1/health", health_get, 0 },
-	{ "GET", "/v1/ready", health_ready, 0 },
+	/* Probes must reach the worker whatever a client did. */
+	{ "GET", "/v1/health", health_get, ROUTE_RL_NONE },
+	{ "GET", "/v1/ready", health_ready, ROUTE_RL_NONE },
 	{ NULL, NULL, NULL, 0 }
 };

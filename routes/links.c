@@ -908,16 +908,16 @@ out:
 
 const struct route links_routes[] = {
 	{ "POST", "/v1/auth/magic-link", magic_link,
-	    ROUTE_BODY | ROUTE_JSON },
+	    ROUTE_BODY | ROUTE_JSON | ROUTE_RL_STRICT },
 	{ "POST", "/v1/auth/magic-link/verify", magic_link_verify,
-	    ROUTE_BODY | ROUTE_JSON },
+	    ROUTE_BODY | ROUTE_JSON | ROUTE_RL_STRICT },
 	{ "POST", "/v1/me/email/verify", email_verify_request,
 	    ROUTE_ROLE(ROLE_MEMBER) },
 	{ "POST", "/v1/auth/verify-email", email_verify,
 	    ROUTE_BODY | ROUTE_JSON },
 	{ "POST", "/v1/auth/password-reset", password_reset,
-	    ROUTE_BODY | ROUTE_JSON },
+	    ROUTE_BODY | ROUTE_JSON | ROUTE_RL_STRICT },
 	{ "POST", "/v1/auth/password-reset/confirm", password_reset_confirm,
-	    ROUTE_BODY | ROUTE_JSON },
+	    ROUTE_BODY | ROUTE_JSON | ROUTE_RL_STRICT },
 	{ NULL, NULL, NULL, 0 }
 };

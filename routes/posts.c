@@ -133,9 +133,9 @@ posts_bad(struct resp *resp, const struct req *req, const char *detail)
 
 /*
  * Answers depend on the credential, never on anything else of the
- * reader: two anonymous readers get the same bytes.  A CDN must keep
- * them apart by Authorization; until the response cache exists nothing
- * is stored anywhere.
+ * reader: two anonymous readers get the same bytes, which a CDN may
+ * keep (app_handle sets Cache-Control).  It must keep them apart by
+ * Authorization.
  */
 static void
 posts_cache_headers(struct resp *resp)
@@ -143,7 +143,6 @@ posts_cache_headers(struct resp *resp)
 	const char	*vary = resp_get_header(resp, "Vary");
 	char		*v;
 
-	resp_header(resp, "Cache-Control", "no-store");
 	if (vary == NULL) {
 		resp_header(resp, "Vary", "Authorization");
 		return;
@@ -151,6 +150,21 @@ posts_cache_headers(struct resp *resp)
 	v = xasprintf("%s, Authorization", vary);
 	resp_header(resp, "Vary", v);
 	free(v);
+}
+
+/* Names each post of rows in the answer's purge tags. */
+static void
+posts_tag_rows(struct resp *resp, json_t *rows)
+{
+	json_t	*row;
+	size_t	 i;
+	char	 tag[64];
+
+	json_array_foreach(rows, i, row) {
+		snprintf(tag, sizeof(tag), "post:%" JSON_INTEGER_FORMAT,
+		    json_integer_value(json_object_get(row, "id")));
+		resp_tag(resp, tag);
+	}
 }
 
 /* The reader of this request, subscriptions included; logs a failure. */
@@ -641,6 +655,8 @@ posts_page(struct req *req, struct resp *resp, const struct access *a,
 	items = json_array();
 	json_array_foreach(rows, i, row)
 		json_array_append_new(items, posts_public(a, row, q.fields));
+	resp_tag(resp, "posts");
+	posts_tag_rows(resp, rows);
 	*doc = json_pack("{s:o, s:s?}", "items", items, "next_cursor", next);
 	json_decref(rows);
 	free(next);
@@ -711,11 +727,13 @@ posts_get_run(struct req *req, struct resp *resp)
 		log_warn(req->id, "post not read: %s", db_error(db));
 		goto out;
 	}
-	if (json_array_size(rows) == 0)
+	if (json_array_size(rows) == 0) {
 		posts_not_found(resp, req, "post", slug);
-	else
-		resp_json(resp, 200, posts_public(&a, json_array_get(rows, 0),
-		    fields));
+		goto out;
+	}
+	resp_json(resp, 200, posts_public(&a, json_array_get(rows, 0),
+	    fields));
+	posts_tag_rows(resp, rows);
 out:
 	json_decref(rows);
 	return st;
@@ -754,6 +772,7 @@ tags_list_run(struct req *req, struct resp *resp)
 		return st;
 	}
 	resp_json(resp, 200, json_pack("{s:o}", "items", items));
+	resp_tag(resp, "tags");
 	return JAMB_OK;
 }
 
@@ -779,6 +798,7 @@ posts_owner_page(struct req *req, struct resp *resp, const char *key,
 	const char	*slug = req_param(req, "slug");
 	struct access	 a;
 	json_t		*owner = NULL, *doc = NULL;
+	char		*tag;
 	enum jamb_status st;
 
 	if ((st = posts_reader(req, &a)) != JAMB_OK)
@@ -797,6 +817,9 @@ posts_owner_page(struct req *req, struct resp *resp, const char *key,
 	if (st == JAMB_OK && doc != NULL) {
 		json_object_set(doc, key, owner);
 		resp_json(resp, 200, doc);
+		tag = xasprintf("%s:%s", key, slug);
+		resp_tag(resp, tag);
+		free(tag);
 	}
 	json_decref(owner);
 	return st;
@@ -1254,6 +1277,8 @@ posts_search_run(struct req *req, struct resp *resp)
 	json_array_foreach(kept, i, row)
 		json_array_append_new(items, posts_hit_public(&a, row, &t));
 	resp_json(resp, 200, json_pack("{s:o}", "items", items));
+	resp_tag(resp, "posts");
+	posts_tag_rows(resp, kept);
 	goto out;
 fail:
 	log_warn(req->id, "search failed: %s", db_error(db));
@@ -1275,11 +1300,11 @@ posts_search(struct req *req, struct resp *resp)
 }
 
 const struct route posts_routes[] = {
-	{ "GET", "/v1/posts", posts_list, 0 },
-	{ "GET", "/v1/posts/{slug}", posts_get, 0 },
-	{ "GET", "/v1/tags", tags_list, 0 },
-	{ "GET", "/v1/tags/{slug}", tags_get, 0 },
-	{ "GET", "/v1/authors/{slug}", authors_get, 0 },
-	{ "GET", "/v1/search", posts_search, 0 },
+	{ "GET", "/v1/posts", posts_list, ROUTE_PUBLIC },
+	{ "GET", "/v1/posts/{slug}", posts_get, ROUTE_PUBLIC },
+	{ "GET", "/v1/tags", tags_list, ROUTE_PUBLIC },
+	{ "GET", "/v1/tags/{slug}", tags_get, ROUTE_PUBLIC },
+	{ "GET", "/v1/authors/{slug}", authors_get, ROUTE_PUBLIC },
+	{ "GET", "/v1/search", posts_search, ROUTE_PUBLIC },
 	{ NULL, NULL, NULL, 0 }
 };

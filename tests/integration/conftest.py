@@ -28,6 +28,9 @@ SESSION_CONF = {
     # with a mail server of their own; a background process here would
     # claim their items.
     'jobs': {'enabled': False},
+    # Every client here is 127.0.0.1, so request limits would be shared by
+    # all tests; test_ratelimit.py turns them on in pools of its own.
+    'ratelimit': {'enabled': False},
 }
 
 _pool_names = itertools.count(1)

@@ -288,9 +288,14 @@ load_app(const char *text)
 	FILE	*f;
 	char	 err[512] = "";
 
+	/*
+	 * No memcached runs here: rate limits would log its absence and
+	 * refuse the strict class.  tests/integration covers them.
+	 */
 	f = fopen(conf_file, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "%s[log]\nfile = %s\n", text, log_file);
+	fprintf(f, "%s[ratelimit]\nenabled = no\n[log]\nfile = %s\n", text,
+	    log_file);
 	fclose(f);
 	ck_assert_msg(conf_load(conf_file, &conf, err, sizeof(err)) ==
 	    JAMB_OK, "%s", err);
@@ -611,7 +616,9 @@ START_TEST(security_headers_are_on_every_response)
 		    "default-src 'none'; frame-ancestors 'none'");
 		ck_assert_str_eq(header(&a, "Referrer-Policy"), "no-referrer");
 		ck_assert_str_eq(header(&a, "X-Frame-Options"), "DENY");
-		ck_assert_str_eq(header(&a, "Cache-Control"), "no-store");
+		/* Health and errors are never kept by any cache. */
+		ck_assert_ptr_nonnull(strstr(header(&a, "Cache-Control"),
+		    "no-store"));
 		ck_assert_ptr_nonnull(header(&a, "X-Request-Id"));
 		answer_free(&a);
 		fake_free(&f);
@@ -1019,6 +1026,99 @@ START_TEST(client_gone_before_response_is_logged)
 }
 END_TEST
 
+START_TEST(if_none_match_compares_entity_tags_weakly)
+{
+	static const struct {
+		const char	*list;
+		const char	*etag;
+		int		 match;
+	} cases[] = {
+		{ "\"abc\"", "\"abc\"", 1 },
+		{ "\"abd\"", "\"abc\"", 0 },
+		{ "*", "\"abc\"", 1 },
+		{ " * ", "\"abc\"", 1 },
+		{ "W/\"abc\"", "\"abc\"", 1 },
+		{ "\"abc\"", "W/\"abc\"", 1 },
+		{ "\"x\", W/\"y\",\"abc\"", "\"abc\"", 1 },
+		{ "\"x\" ,\t\"abc\"", "\"abc\"", 1 },
+		{ "\"ab\"", "\"abc\"", 0 },
+		{ "\"abcd\"", "\"abc\"", 0 },
+		{ "abc", "\"abc\"", 0 },
+		{ "\"abc", "\"abc\"", 0 },
+		{ "garbage, \"abc\"", "\"abc\"", 1 },
+		{ "\"a,b\", \"abc\"", "\"abc\"", 1 },
+		{ "\"a,b\"", "\"a,b\"", 1 },
+		{ "*x", "\"abc\"", 0 },
+		{ "", "\"abc\"", 0 },
+		{ ",,", "\"abc\"", 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(app_etag_match(cases[i].list, cases[i].etag) ==
+		    cases[i].match, "If-None-Match: %s against %s",
+		    cases[i].list, cases[i].etag);
+}
+END_TEST
+
+START_TEST(get_answer_has_body_hash_etag_and_304_when_named)
+{
+	struct fake	 f;
+	struct answer	 a, b;
+	char		*etag;
+
+	fake_request(&f, "GET", "/v1/health", NULL);
+	serve(&f, &a);
+	fake_free(&f);
+	etag = xstrdup(header(&a, "ETag"));
+	/* A quoted 32-digit hex string: 128 bits of the body's SHA-256. */
+	ck_assert_uint_eq(strlen(etag), 34);
+	ck_assert_int_eq(etag[0], '"');
+	ck_assert_int_eq(etag[33], '"');
+	ck_assert_uint_eq(strspn(etag + 1, "0123456789abcdef"), 32);
+
+	fake_request(&f, "GET", "/v1/health", NULL);
+	fake_env(&f, "HTTP_IF_NONE_MATCH=\"other\", W/%s", etag);
+	serve(&f, &b);
+	ck_assert_int_eq(b.status, 304);
+	ck_assert_int_eq(strncmp(b.head, "Status: 304 Not Modified\r\n",
+	    26), 0);
+	ck_assert_uint_eq(b.body_len, 0);
+	ck_assert_ptr_null(header(&b, "Content-Length"));
+	ck_assert_str_eq(header(&b, "ETag"), etag);
+	ck_assert_str_eq(header(&b, "Cache-Control"),
+	    header(&a, "Cache-Control"));
+	answer_free(&b);
+	fake_free(&f);
+
+	fake_request(&f, "GET", "/v1/health", NULL);
+	fake_env(&f, "HTTP_IF_NONE_MATCH=\"other\"");
+	serve(&f, &b);
+	ck_assert_int_eq(b.status, 200);
+	ck_assert_str_eq(b.body, a.body);
+	answer_free(&b);
+	fake_free(&f);
+	answer_free(&a);
+	free(etag);
+}
+END_TEST
+
+START_TEST(error_answer_has_no_etag_and_ignores_if_none_match)
+{
+	struct fake	 f;
+	struct answer	 a;
+
+	fake_request(&f, "GET", "/v1/nope", NULL);
+	fake_env(&f, "HTTP_IF_NONE_MATCH=*");
+	serve(&f, &a);
+	ck_assert_int_eq(a.status, 404);
+	ck_assert_ptr_null(header(&a, "ETag"));
+	ck_assert_str_eq(header(&a, "Cache-Control"), "no-store");
+	answer_free(&a);
+	fake_free(&f);
+}
+END_TEST
+
 static Suite *
 app_suite(void)
 {
@@ -1051,6 +1151,13 @@ app_suite(void)
 	tcase_add_test(tc, security_headers_are_on_every_response);
 	tcase_add_test(tc, valid_request_id_is_echoed);
 	tcase_add_test(tc, invalid_request_id_is_replaced);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("caching");
+	tcase_add_test(tc, if_none_match_compares_entity_tags_weakly);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, get_answer_has_body_hash_etag_and_304_when_named);
+	tcase_add_test(tc, error_answer_has_no_etag_and_ignores_if_none_match);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("body");
