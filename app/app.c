@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "respcache.h"
 #include "router.h"
 #include "routes.h"
 #include "idp.h"
@@ -47,6 +48,7 @@ app_new(const struct conf *c)
 	if ((app->tokens = token_keys_load(c, err, sizeof(err))) == NULL)
 		log_error(NULL, "token keys: %s", err);
 	app->idp = idp_new(c);
+	app->respcache = respcache_new();
 	if ((app->cache = cache_new(c, err, sizeof(err))) == NULL) {
 		/* conf_load accepted the list, so this is not expected. */
 		log_error(NULL, "%s", err);
@@ -65,6 +67,7 @@ app_free(struct app *app)
 	cache_free(app->cache);
 	token_keys_free(app->tokens);
 	idp_free(app->idp);
+	respcache_free(app->respcache);
 	free(app);
 }
 
@@ -182,7 +185,7 @@ handle(struct req *req, struct resp *resp)
  * limited like any other.
  */
 static void
-run(struct req *req, struct resp *resp)
+run(struct req *req, struct resp *resp, struct respcache_req *rq)
 {
 	struct ratelimit	 rl;
 	enum ratelimit_verdict	 v;
@@ -196,14 +199,17 @@ run(struct req *req, struct resp *resp)
 		ratelimit_refuse(req, resp, v, &rl);
 		return;
 	}
+	/* A stored answer stands in for the handler, MySQL untouched. */
 	if (authed)
+		respcache_lookup(req, resp, rq);
+	if (authed && rq->result != RESPCACHE_HIT)
 		handle(req, resp);
 	/* After the handler, which may have reset the response. */
 	ratelimit_headers(&rl, resp);
 }
 
 static void
-route(struct req *req, struct resp *resp)
+route(struct req *req, struct resp *resp, struct respcache_req *rq)
 {
 	char		 allow[128];
 	enum route_match m;
@@ -211,7 +217,7 @@ route(struct req *req, struct resp *resp)
 	m = router_match(req->app->router, req->method, req->raw_path,
 	    &req->route, &req->params, allow, sizeof(allow));
 	if (m == ROUTE_FOUND) {
-		run(req, resp);
+		run(req, resp, rq);
 		return;
 	}
 	if (m == ROUTE_NO_PATH) {
@@ -232,7 +238,8 @@ route(struct req *req, struct resp *resp)
 static void
 access_log(const struct req *req, const struct resp *resp)
 {
-	json_t	*f;
+	json_t		*f;
+	const char	*xc;
 
 	if (!log_enabled(LOG_LEVEL_INFO))
 		return;
@@ -243,6 +250,9 @@ access_log(const struct req *req, const struct resp *resp)
 	json_object_set_new(f, "route", json_string(req->route ?
 	    req->route->pattern : ""));
 	json_object_set_new(f, "status", json_integer(resp->status));
+	/* HIT, MISS or BYPASS on the routes the response cache keeps. */
+	if ((xc = resp_get_header(resp, "X-Cache")) != NULL)
+		json_object_set_new(f, "cache", json_string(xc));
 	json_object_set_new(f, "bytes", json_integer((json_int_t)
 	    resp->body.len));
 	json_object_set_new(f, "duration_us", json_integer(clock_us() -
@@ -366,31 +376,43 @@ cache_headers(const struct req *req, struct resp *resp)
 
 /*
  * A strong ETag for a successful GET or HEAD, the first 128 bits of
- * the body's SHA-256 unless the handler set its own, and 304 Not
- * Modified when If-None-Match names it.  The 304 keeps the headers,
- * Cache-Control and Vary included, and drops the body.
+ * the body's SHA-256, unless the handler set its own or the answer
+ * came from the response cache with its ETag.
  */
 static void
-validators(const struct req *req, struct resp *resp)
+etag_set(const struct req *req, struct resp *resp)
 {
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen;
 	char		 etag[2 * ETAG_BYTES + 3];
-	const char	*inm;
 
 	if (resp->status != 200 || (strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0))
 		return;
-	if (resp_get_header(resp, "ETag") == NULL) {
-		if (EVP_Digest(resp->body.data, resp->body.len, md, &mdlen,
-		    EVP_sha256(), NULL) != 1)
-			return;
-		etag[0] = '"';
-		hex_encode(etag + 1, md, ETAG_BYTES);
-		strcpy(etag + 1 + 2 * ETAG_BYTES, "\"");
-		resp_header(resp, "ETag", etag);
-	}
+	if (resp_get_header(resp, "ETag") != NULL)
+		return;
+	if (EVP_Digest(resp->body.data, resp->body.len, md, &mdlen,
+	    EVP_sha256(), NULL) != 1)
+		return;
+	etag[0] = '"';
+	hex_encode(etag + 1, md, ETAG_BYTES);
+	strcpy(etag + 1 + 2 * ETAG_BYTES, "\"");
+	resp_header(resp, "ETag", etag);
+}
 
+/*
+ * 304 Not Modified when If-None-Match names the ETag.  The 304 keeps
+ * the headers, Cache-Control and Vary included, and drops the body.
+ */
+static void
+validators(const struct req *req, struct resp *resp)
+{
+	const char	*inm;
+
+	if (resp->status != 200 || resp_get_header(resp, "ETag") == NULL ||
+	    (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0))
+		return;
 	inm = req_header(req, "if-none-match");
 	if (inm == NULL || !app_etag_match(inm, resp_get_header(resp,
 	    "ETag")))
@@ -405,10 +427,13 @@ app_handle(struct app *app, struct io *io)
 {
 	struct req	 req;
 	struct resp	 resp;
+	struct respcache_req rq;
 	enum jamb_status st;
+	const char	*xc;
 	int		 head;
 
 	resp_init(&resp);
+	memset(&rq, 0, sizeof(rq));
 	security_headers(&resp);
 	st = req_init(&req, app, io);
 	log_context(req.id);
@@ -422,9 +447,13 @@ app_handle(struct app *app, struct io *io)
 		    "the request line is malformed: the path, query string "
 		    "or Content-Length does not decode to valid text");
 	else
-		route(&req, &resp);
+		route(&req, &resp, &rq);
 
 	cache_headers(&req, &resp);
+	etag_set(&req, &resp);
+	respcache_store(&req, &resp, &rq);
+	if ((xc = respcache_result_name(rq.result)) != NULL)
+		resp_header(&resp, "X-Cache", xc);
 	validators(&req, &resp);
 	resp_header(&resp, "X-Request-Id", req.id);
 	head = strcmp(req.method, "HEAD") == 0;

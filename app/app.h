@@ -12,6 +12,7 @@ struct db_conn;
 struct cache;
 struct token_keys;
 struct idp;
+struct respcache;
 
 /*
  * A worker's state: its configuration, routes and backend handles.
@@ -24,6 +25,7 @@ struct app {
 	struct cache		*cache;
 	struct token_keys	*tokens;	/* NULL: none could be loaded */
 	struct idp		*idp;		/* external identity providers */
+	struct respcache	*respcache;	/* response cache state */
 };
 
 struct app	*app_new(const struct conf *);

@@ -77,6 +77,8 @@ struct conf {
 	char		*cache_servers;
 	long		 cache_timeout_ms;
 	char		*cache_prefix;
+	long		 cache_responses;
+	long		 cache_response_ttl;
 
 	char		*cors_origins;
 	long		 cors_credentials;

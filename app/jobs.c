@@ -4,11 +4,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
 #include "outbox.h"
 #include "publish.h"
+#include "respcache.h"
 
 static volatile sig_atomic_t	stopping;
 
@@ -31,6 +33,8 @@ jobs_run(const struct conf *c)
 	struct sigaction	 sa;
 	struct timespec		 ts;
 	struct db_conn		*db;
+	struct cache		*cache;
+	char			 err[256];
 	sigset_t		 none;
 	int			 handled, published, quiet = 0;
 	int			 publish_quiet = 0;
@@ -47,6 +51,9 @@ jobs_run(const struct conf *c)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	db = db_new(c);
+	/* To retire the cached answers that newly published posts change. */
+	if ((cache = cache_new(c, err, sizeof(err))) == NULL)
+		log_error(NULL, "%s", err);
 	log_info(NULL, "background jobs started");
 	while (!stopping) {
 		if (outbox_run(db, c, &handled) != JAMB_OK) {
@@ -63,11 +70,14 @@ jobs_run(const struct conf *c)
 			publish_quiet = 1;
 		} else
 			publish_quiet = 0;
+		if (published > 0)
+			respcache_bump(cache, RESPCACHE_NS_POSTS);
 		ts.tv_sec = c->jobs_interval_ms / 1000;
 		ts.tv_nsec = (c->jobs_interval_ms % 1000) * 1000000;
 		nanosleep(&ts, NULL);
 	}
 	db_free(db);
+	cache_free(cache);
 	log_info(NULL, "background jobs stopped");
 	return 0;
 }

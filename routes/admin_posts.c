@@ -13,6 +13,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "markdown.h"
+#include "respcache.h"
 #include "routes.h"
 #include "slug.h"
 
@@ -695,9 +696,10 @@ posts_create(struct req *req, struct resp *resp)
 		    s.why[0] != '\0')
 			break;
 	}
-	if (st == JAMB_OK)
+	if (st == JAMB_OK) {
+		respcache_bump(req->app->cache, RESPCACHE_NS_POSTS);
 		st = posts_send(req, resp, 201, s.id);
-	else
+	} else
 		st = posts_refused(req, resp, &s, st);
 	free(s.html);
 	free(s.slug);
@@ -1049,9 +1051,10 @@ posts_update(struct req *req, struct resp *resp)
 		s.html = markdown_html(in.body, strlen(in.body));
 
 	st = db_tx(req->app->db, posts_update_tx, &s);
-	if (st == JAMB_OK)
+	if (st == JAMB_OK) {
+		respcache_bump(req->app->cache, RESPCACHE_NS_POSTS);
 		st = posts_send(req, resp, 200, s.id);
-	else
+	} else
 		st = posts_refused(req, resp, &s, st);
 	free(s.html);
 	return st;
@@ -1105,6 +1108,7 @@ posts_flag(struct req *req, struct resp *resp, int deleting)
 		    db_error(req->app->db));
 		return st;
 	}
+	respcache_bump(req->app->cache, RESPCACHE_NS_POSTS);
 	if (!deleting)
 		return posts_send(req, resp, 200, f.id);
 	resp->status = 204;
@@ -1248,9 +1252,10 @@ posts_revision_restore(struct req *req, struct resp *resp)
 	s.rev = json_integer_value(json_object_get(doc, "id"));
 	s.html = markdown_html(in.body, strlen(in.body));
 	st = db_tx(req->app->db, posts_update_tx, &s);
-	if (st == JAMB_OK)
+	if (st == JAMB_OK) {
+		respcache_bump(req->app->cache, RESPCACHE_NS_POSTS);
 		st = posts_send(req, resp, 200, s.id);
-	else
+	} else
 		st = posts_refused(req, resp, &s, st);
 out:
 	free(s.html);
@@ -1463,6 +1468,7 @@ posts_transition(struct req *req, struct resp *resp)
 		    m.t->name, db_error(req->app->db));
 		return st;
 	}
+	respcache_bump(req->app->cache, RESPCACHE_NS_POSTS);
 	return posts_send(req, resp, 200, m.id);
 }
 

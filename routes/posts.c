@@ -13,6 +13,7 @@
 #include "db.h"
 #include "jwt.h"
 #include "log.h"
+#include "respcache.h"
 #include "routes.h"
 
 /*
@@ -1298,6 +1299,25 @@ posts_search(struct req *req, struct resp *resp)
 	posts_cache_headers(resp);
 	return st;
 }
+
+/*
+ * The answers kept in the response cache (app/respcache.c), with the
+ * query parameters each depends on, by name; any other parameter is
+ * ignored by the handler and left out of the key.  Every answer shows
+ * posts; tag pages and the tag list also show tag names and counts.
+ */
+const struct respcache_route posts_respcache[] = {
+	{ "/v1/posts", "author,cursor,fields,limit,published_after,"
+	    "published_before,tag,visibility", "posts" },
+	{ "/v1/posts/{slug}", "fields", "posts" },
+	{ "/v1/tags", "", "posts tags" },
+	{ "/v1/tags/{slug}", "author,cursor,fields,limit,published_after,"
+	    "published_before,tag,visibility", "posts tags" },
+	{ "/v1/authors/{slug}", "author,cursor,fields,limit,published_after,"
+	    "published_before,tag,visibility", "posts" },
+	{ "/v1/search", "limit,q", "posts" },
+	{ NULL, NULL, NULL }
+};
 
 const struct route posts_routes[] = {
 	{ "GET", "/v1/posts", posts_list, ROUTE_PUBLIC },
