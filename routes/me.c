@@ -7,6 +7,7 @@
 #include "db.h"
 #include "log.h"
 #include "password.h"
+#include "respcache.h"
 #include "routes.h"
 
 /*
@@ -99,6 +100,8 @@ me_patch(struct req *req, struct resp *resp)
 			log_warn(req->id, "account: %s", db_error(db));
 			return st;
 		}
+		/* Author names appear in cached post answers. */
+		respcache_bump(req->app->cache, RESPCACHE_NS_POSTS);
 	}
 	return me_answer(req, resp);
 }

@@ -161,6 +161,36 @@ def test_an_edit_changes_the_cached_list_and_post_at_once(stack):
     assert titles(get(many)) == []
 
 
+def test_an_author_renaming_themselves_changes_cached_posts_at_once(stack):
+    """Author names are part of post answers: a profile edit through
+    PATCH /v1/me must not leave the old name in the cache."""
+    url = stack.url
+    email = f'renamed-{secrets.token_hex(6)}@example.com'
+    password = 'a long enough password'
+    assert request('POST', url + '/v1/auth/signup', json={
+        'email': email, 'password': password,
+        'name': 'Old Name'}).status_code == 202
+    uid = request('POST', url + '/v1/auth/login', json={
+        'email': email, 'password': password}).json()['user']['id']
+    sql(stack, f"UPDATE users SET role = 'editor' WHERE id = {uid}")
+    token = request('POST', url + '/v1/auth/login', json={
+        'email': email, 'password': password}).json()['access_token']
+    auth = {'Authorization': f'Bearer {token}'}
+    tag = f'rn-{secrets.token_hex(4)}'
+    post = published(url, auth, tag)
+    one = f'{url}/v1/posts/{post["slug"]}'
+
+    def names():
+        return [a['name'] for a in get(one).json()['authors']]
+
+    assert names() == ['Old Name']
+    assert get(one).headers['X-Cache'] == 'HIT'
+    r = request('PATCH', url + '/v1/me', headers=auth,
+                json={'name': 'New Name'})
+    assert r.status_code == 200, r.text
+    assert names() == ['New Name']
+
+
 def test_a_scheduled_publication_changes_the_cached_list(stack, make_pool):
     pool = make_pool(conf={'jobs': {'enabled': True, 'interval_ms': 100}})
     headers = editor_key(stack)
