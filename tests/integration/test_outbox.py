@@ -123,3 +123,38 @@ def test_background_process_is_replaced_after_being_killed(
         assert wait_for(lambda: inbox.find(subject))
     finally:
         inbox.stop()
+
+
+def test_background_process_prunes_links_and_tokens_expired_a_day_ago(
+        stack, make_pool):
+    tag = uuid.uuid4().hex[:12]
+    email = f'prune-{tag}@example.test'
+    stack.mysql(f"""
+        INSERT INTO users (email, name) VALUES ('{email}', 'Prune');
+        SET @u = LAST_INSERT_ID();
+        INSERT INTO magic_links (email, purpose, token_hash, expires_at)
+        VALUES ('{email}', 'login', UNHEX(SHA2('old-{tag}', 256)),
+                NOW(6) - INTERVAL 2 DAY),
+               ('{email}', 'login', UNHEX(SHA2('recent-{tag}', 256)),
+                NOW(6) - INTERVAL 1 HOUR);
+        INSERT INTO refresh_tokens (user_id, family_id, token_hash,
+                                    expires_at)
+        VALUES (@u, UNHEX(REPEAT('ab', 16)), UNHEX(SHA2('rold-{tag}', 256)),
+                NOW(6) - INTERVAL 2 DAY),
+               (@u, UNHEX(REPEAT('ab', 16)), UNHEX(SHA2('rnew-{tag}', 256)),
+                NOW(6) + INTERVAL 1 DAY);
+        """, database='jamb')
+
+    def left():
+        links = stack.mysql(f"SELECT COUNT(*) FROM magic_links WHERE "
+                            f"email = '{email}'", database='jamb').strip()
+        tokens = stack.mysql(f"SELECT COUNT(*) FROM refresh_tokens r JOIN "
+                             f"users u ON u.id = r.user_id WHERE u.email = "
+                             f"'{email}'", database='jamb').strip()
+        return int(links), int(tokens)
+
+    assert left() == (2, 2)
+    # The first round of a new background process prunes at once; the
+    # link expired an hour ago and the live token stay.
+    make_pool(conf=jobs_conf(stackmod.free_port()))
+    assert wait_for(lambda: left() == (1, 1))
