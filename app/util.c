@@ -273,6 +273,26 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * A whole number from 1 to max written plainly (no sign, blanks or
+ * leading zeros), as ids, limits and cursors are.  1 and *out set, or 0.
+ */
+int
+str_to_count(const char *s, int64_t max, int64_t *out)
+{
+	char		*end;
+	long long	 n;
+
+	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 19)
+		return 0;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > max)
+		return 0;
+	*out = n;
+	return 1;
+}
+
 /* Cryptographically secure random bytes; the kernel never fails this. */
 void
 random_bytes(void *p, size_t n)

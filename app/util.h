@@ -56,6 +56,7 @@ void		 kv_free(struct kvlist *);
 
 int	 str_case_eq(const char *, const char *);
 int	 utf8_valid(const char *, size_t);
+int	 str_to_count(const char *, int64_t, int64_t *);
 void	 random_bytes(void *, size_t);
 void	 hex_encode(char *, const unsigned char *, size_t);
 int64_t	 clock_us(void);

@@ -309,20 +309,24 @@ posts_status_of(const char *s)
 	return -1;
 }
 
-/* A whole number from 1, for path ids and query parameters. */
-static int
-posts_number(const char *s, int64_t max, int64_t *out)
+/*
+ * The one rule of who may work on a post: editors and above on any,
+ * anyone else only on posts they are an author of.  *allowed says it.
+ */
+enum jamb_status
+posts_may_edit(struct req *req, int64_t id, int *allowed)
 {
-	char		*end;
-	long long	 n;
+	int64_t		 n = 0;
+	enum jamb_status st;
 
-	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 19)
-		return 0;
-	n = strtoll(s, &end, 10);
-	if (*end != '\0' || n < 1 || n > max)
-		return 0;
-	*out = n;
-	return 1;
+	*allowed = req->who.role >= ROLE_EDITOR;
+	if (*allowed)
+		return JAMB_OK;
+	st = db_query_int(req->app->db, &n, "SELECT COUNT(*) FROM "
+	    "post_authors WHERE post_id = ? AND user_id = ?", "ii", id,
+	    req->who.user_id);
+	*allowed = st == JAMB_OK && n > 0;
+	return st;
 }
 
 /*
@@ -338,9 +342,10 @@ posts_target(struct req *req, struct resp *resp, int64_t *id, int *refused)
 	const char	*s = req_param(req, "id");
 	int64_t		 n;
 	enum jamb_status st;
+	int		 allowed;
 
 	*refused = 1;
-	if (!posts_number(s, INT64_MAX, id)) {
+	if (!str_to_count(s, INT64_MAX, id)) {
 		resp_problem(resp, req, 404, "not-found", "Not Found",
 		    "no post with id %s", s);
 		return JAMB_OK;
@@ -354,17 +359,12 @@ posts_target(struct req *req, struct resp *resp, int64_t *id, int *refused)
 		    "no post with id %lld", (long long)*id);
 		return JAMB_OK;
 	}
-	if (req->who.role < ROLE_EDITOR) {
-		st = db_query_int(db, &n, "SELECT COUNT(*) FROM post_authors "
-		    "WHERE post_id = ? AND user_id = ?", "ii", *id,
-		    req->who.user_id);
-		if (st != JAMB_OK)
-			return st;
-		if (n == 0) {
-			posts_problem(resp, req, 403, NULL, "an author may "
-			    "only work on posts they are an author of");
-			return JAMB_OK;
-		}
+	if ((st = posts_may_edit(req, *id, &allowed)) != JAMB_OK)
+		return st;
+	if (!allowed) {
+		posts_problem(resp, req, 403, NULL, "an author may only work "
+		    "on posts they are an author of");
+		return JAMB_OK;
 	}
 	*refused = 0;
 	return JAMB_OK;
@@ -788,7 +788,7 @@ posts_cursor_parse(const char *cursor, char *at, size_t len, int64_t *id)
 	if ((comma = strchr(text, ',')) != NULL) {
 		*comma = '\0';
 		ok = posts_time(text, at, len, &when) &&
-		    posts_number(comma + 1, INT64_MAX, id);
+		    str_to_count(comma + 1, INT64_MAX, id);
 	}
 	free(text);
 	free(raw);
@@ -813,7 +813,7 @@ posts_list(struct req *req, struct resp *resp)
 	enum jamb_status st;
 
 	s = req_query(req, "limit");
-	if (s != NULL && !posts_number(s, POSTS_LIMIT_MAX, &limit)) {
+	if (s != NULL && !str_to_count(s, POSTS_LIMIT_MAX, &limit)) {
 		resp_problem(resp, req, 400, "bad-request", "Bad Request",
 		    "limit must be a whole number from 1 to %d",
 		    POSTS_LIMIT_MAX);
@@ -885,7 +885,7 @@ posts_expected(const struct req *req, int64_t body_version, int64_t *v)
 		return -1;
 	memcpy(num, h + 2, n - 3);
 	num[n - 3] = '\0';
-	return posts_number(num, INT64_MAX, v) ? 1 : -1;
+	return str_to_count(num, INT64_MAX, v) ? 1 : -1;
 }
 
 static int
@@ -1168,7 +1168,7 @@ posts_revision_load(struct req *req, struct resp *resp, int64_t id,
 	enum jamb_status st;
 
 	*out = NULL;
-	st = !posts_number(s, INT64_MAX, &rev) ? JAMB_ENOTFOUND :
+	st = !str_to_count(s, INT64_MAX, &rev) ? JAMB_ENOTFOUND :
 	    db_query_one(req->app->db, out, "SELECT id, post_version, "
 	    "author_id, created_at, title, excerpt, body_md AS body, seo FROM "
 	    "post_revisions WHERE id = ? AND post_id = ?", "ii", rev, id);

@@ -180,22 +180,6 @@ out:
 	return st;
 }
 
-/* A whole number from 1 to max, for query parameters and path ids. */
-static int
-apikeys_number(const char *s, int64_t max, int64_t *out)
-{
-	char		*end;
-	long long	 n;
-
-	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 19)
-		return 0;
-	n = strtoll(s, &end, 10);
-	if (*end != '\0' || n < 1 || n > max)
-		return 0;
-	*out = n;
-	return 1;
-}
-
 /*
  * Newest first, by keyset pagination on the id: next_cursor is the last
  * id of a full page, and a page after it starts below that id.
@@ -211,14 +195,14 @@ apikeys_list(struct req *req, struct resp *resp)
 	enum jamb_status st;
 
 	s = req_query(req, "limit");
-	if (s != NULL && !apikeys_number(s, APIKEYS_LIMIT_MAX, &limit)) {
+	if (s != NULL && !str_to_count(s, APIKEYS_LIMIT_MAX, &limit)) {
 		resp_problem(resp, req, 400, "bad-request", "Bad Request",
 		    "limit must be a whole number from 1 to %d",
 		    APIKEYS_LIMIT_MAX);
 		return JAMB_OK;
 	}
 	s = req_query(req, "cursor");
-	if (s != NULL && !apikeys_number(s, INT64_MAX, &cursor)) {
+	if (s != NULL && !str_to_count(s, INT64_MAX, &cursor)) {
 		resp_problem(resp, req, 400, "bad-request", "Bad Request",
 		    "cursor must be a next_cursor of an earlier page");
 		return JAMB_OK;
@@ -283,7 +267,7 @@ apikeys_revoke(struct req *req, struct resp *resp)
 
 	memset(&r, 0, sizeof(r));
 	r.req = req;
-	if (!apikeys_number(id, INT64_MAX, &r.id)) {
+	if (!str_to_count(id, INT64_MAX, &r.id)) {
 		resp_problem(resp, req, 404, "not-found", "Not Found",
 		    "no API key with id %s", id);
 		return JAMB_OK;

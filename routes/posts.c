@@ -181,22 +181,6 @@ posts_reader(struct req *req, struct access *a)
 	return st;
 }
 
-/* A whole number from 1 to max. */
-static int
-posts_number(const char *s, int64_t max, int64_t *out)
-{
-	char		*end;
-	long long	 n;
-
-	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 19)
-		return 0;
-	n = strtoll(s, &end, 10);
-	if (*end != '\0' || n < 1 || n > max)
-		return 0;
-	*out = n;
-	return 1;
-}
-
 /* Whether s[0..n) are all ASCII digits. */
 static int
 posts_digits(const char *s, size_t n)
@@ -348,7 +332,7 @@ posts_cursor_decode(const char *s, char *at, int64_t *id)
 	tm.tm_min = posts_int(t + 14, 2);
 	tm.tm_sec = posts_int(t + 17, 2);
 	if (!posts_tm_valid(&tm, &when) || tm.tm_year + 1900 < 1000 ||
-	    !posts_number(t + TIME_LEN + 1, INT64_MAX, id))
+	    !str_to_count(t + TIME_LEN + 1, INT64_MAX, id))
 		goto out;
 	memcpy(at, t, TIME_LEN);
 	at[TIME_LEN] = '\0';
@@ -436,7 +420,7 @@ posts_query_parse(struct req *req, struct resp *resp, struct posts_query *q)
 	if (!posts_fields(req, resp, PF_LIST_DEFAULT, &q->fields))
 		return 0;
 	s = req_query(req, "limit");
-	if (s != NULL && !posts_number(s, POSTS_LIMIT_MAX, &q->limit)) {
+	if (s != NULL && !str_to_count(s, POSTS_LIMIT_MAX, &q->limit)) {
 		resp_problem(resp, req, 400, "bad-request", "Bad Request",
 		    "limit must be a whole number from 1 to %d",
 		    POSTS_LIMIT_MAX);
@@ -1162,7 +1146,7 @@ posts_search_params(struct req *req, struct resp *resp, const char **q,
 	}
 	*limit = SEARCH_LIMIT_DEFAULT;
 	s = req_query(req, "limit");
-	if (s != NULL && !posts_number(s, SEARCH_LIMIT_MAX, limit)) {
+	if (s != NULL && !str_to_count(s, SEARCH_LIMIT_MAX, limit)) {
 		resp_problem(resp, req, 400, "bad-request", "Bad Request",
 		    "limit must be a whole number from 1 to %d",
 		    SEARCH_LIMIT_MAX);

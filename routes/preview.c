@@ -36,22 +36,6 @@
 	"updated_at, visibility, social_image AS feature_image, body_html, " \
 	"version"
 
-/* A whole number from 1, as post ids are written. */
-static int
-preview_number(const char *s, int64_t *out)
-{
-	char		*end;
-	long long	 n;
-
-	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 19)
-		return 0;
-	n = strtoll(s, &end, 10);
-	if (*end != '\0' || n < 1)
-		return 0;
-	*out = n;
-	return 1;
-}
-
 static void
 preview_not_found(struct resp *resp, const struct req *req, const char *id)
 {
@@ -72,11 +56,11 @@ preview_target(struct req *req, struct resp *resp, int64_t *id,
 {
 	struct db_conn	*db = req->app->db;
 	const char	*s = req_param(req, "id");
-	int64_t		 n;
 	enum jamb_status st;
+	int		 allowed;
 
 	*refused = 1;
-	if (!preview_number(s, id)) {
+	if (!str_to_count(s, INT64_MAX, id)) {
 		preview_not_found(resp, req, s);
 		return JAMB_OK;
 	}
@@ -89,18 +73,12 @@ preview_target(struct req *req, struct resp *resp, int64_t *id,
 	if (st != JAMB_OK)
 		return st;
 
-	if (req->who.role < ROLE_EDITOR) {
-		st = db_query_int(db, &n, "SELECT COUNT(*) FROM post_authors "
-		    "WHERE post_id = ? AND user_id = ?", "ii", *id,
-		    req->who.user_id);
-		if (st != JAMB_OK)
-			return st;
-		if (n == 0) {
-			resp_problem(resp, req, 403, "forbidden", "Forbidden",
-			    "an author may only preview posts they are an "
-			    "author of");
-			return JAMB_OK;
-		}
+	if ((st = posts_may_edit(req, *id, &allowed)) != JAMB_OK)
+		return st;
+	if (!allowed) {
+		resp_problem(resp, req, 403, "forbidden", "Forbidden",
+		    "an author may only preview posts they are an author of");
+		return JAMB_OK;
 	}
 	*refused = 0;
 	return JAMB_OK;
@@ -181,7 +159,7 @@ preview_post_id(const json_t *claims, int64_t *id)
 
 	return sub != NULL && strncmp(sub, PREVIEW_SUB,
 	    sizeof(PREVIEW_SUB) - 1) == 0 &&
-	    preview_number(sub + sizeof(PREVIEW_SUB) - 1, id);
+	    str_to_count(sub + sizeof(PREVIEW_SUB) - 1, INT64_MAX, id);
 }
 
 /*

@@ -31,6 +31,9 @@ int	 auth_body_email(struct req *, struct resp *, char *);
 int	 auth_login_blocked(struct req *, struct resp *, const char *);
 void	 auth_login_failed(struct req *, const char *);
 void	 auth_login_succeeded(struct req *, const char *);
+
+/* routes/admin_posts.c: who may work on a post (preview.c too). */
+enum jamb_status posts_may_edit(struct req *, int64_t, int *);
 enum jamb_status auth_sign_in(struct req *, struct resp *, int64_t);
 
 #endif
