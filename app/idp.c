@@ -173,27 +173,6 @@ ensure(struct app *app, struct idp_keys *k, char *err, size_t errlen)
 	return JAMB_EUNAVAIL;
 }
 
-/* The kid of a token's header, or NULL; the caller frees it. */
-static char *
-header_kid(const char *tok)
-{
-	const char	*dot = strchr(tok, '.'), *kid;
-	unsigned char	*raw;
-	size_t		 len;
-	json_t		*h;
-	char		*out = NULL;
-
-	if (dot == NULL || jwt_b64url_decode(tok, (size_t)(dot - tok), &raw,
-	    &len) != 0)
-		return NULL;
-	if ((h = json_loadb((char *)raw, len, 0, NULL)) != NULL &&
-	    (kid = json_string_value(json_object_get(h, "kid"))) != NULL)
-		out = xstrdup(kid);
-	json_decref(h);
-	free(raw);
-	return out;
-}
-
 /*
  * A placeholder address for an identity without a usable email: unique
  * per (iss, sub), and in .invalid so nothing is ever sent to it.
@@ -328,7 +307,7 @@ idp_verify(struct app *app, const char *tok, const char *iss,
 		snprintf(why, whylen, "keys of the issuer unavailable");
 		return k == NULL ? JAMB_EINVAL : JAMB_EUNAVAIL;
 	}
-	if ((kid = header_kid(tok)) != NULL &&
+	if ((kid = jwt_peek(tok, 0, "kid")) != NULL &&
 	    jwk_set_find(k->set, kid) == NULL &&
 	    fetch(app, k, err, sizeof(err)) != JAMB_OK)
 		log_info(NULL, "unknown kid from %s, keys not refetched: %s",

@@ -981,3 +981,25 @@ jwt_cli_main(int argc, char **argv)
 	cli_usage(stderr);
 	return 2;
 }
+
+char *
+jwt_peek(const char *tok, int segment, const char *member)
+{
+	const char	*start = tok, *end, *v;
+	unsigned char	*raw;
+	size_t		 len;
+	json_t		*doc;
+	char		*out = NULL;
+
+	if (segment == 1 && (start = strchr(tok, '.')) != NULL)
+		start++;
+	if (start == NULL || (end = strchr(start, '.')) == NULL ||
+	    jwt_b64url_decode(start, (size_t)(end - start), &raw, &len) != 0)
+		return NULL;
+	if ((doc = json_loadb((char *)raw, len, 0, NULL)) != NULL &&
+	    (v = json_string_value(json_object_get(doc, member))) != NULL)
+		out = xstrdup(v);
+	json_decref(doc);
+	free(raw);
+	return out;
+}

@@ -117,6 +117,13 @@ enum jamb_status jwt_verify(const char *, size_t, const struct jwk_set *,
 		    const struct jwt_policy *, json_t **, json_t **, char *,
 		    size_t);
 
+/*
+ * A string member of a token's header (segment 0) or payload (1), read
+ * WITHOUT verification, only to choose the keys that will verify it.
+ * NULL when there is none; the caller frees the result.
+ */
+char		*jwt_peek(const char *, int, const char *);
+
 /* jamb token verify | sign | jwks ...; returns the exit status. */
 int		 jwt_cli_main(int, char **);
 

@@ -148,31 +148,6 @@ token_issue(struct app *app, int64_t user_id, enum role role,
 }
 
 /*
- * The "iss" of a token's payload, read before anything is verified, to
- * choose whose keys verify it; the caller frees it.  NULL when there is
- * none to read: the token then fails verification as jamb's own.
- */
-static char *
-peek_issuer(const char *tok)
-{
-	const char	*a = strchr(tok, '.'), *b, *iss;
-	unsigned char	*raw;
-	size_t		 len;
-	json_t		*p;
-	char		*out = NULL;
-
-	if (a == NULL || (b = strchr(a + 1, '.')) == NULL ||
-	    jwt_b64url_decode(a + 1, (size_t)(b - a - 1), &raw, &len) != 0)
-		return NULL;
-	if ((p = json_loadb((char *)raw, len, 0, NULL)) != NULL &&
-	    (iss = json_string_value(json_object_get(p, "iss"))) != NULL)
-		out = xstrdup(iss);
-	json_decref(p);
-	free(raw);
-	return out;
-}
-
-/*
  * Verifies one of jamb's access tokens and fills who.  JAMB_EINVAL with
  * a reason in why for anything that is not a valid, current token of
  * this issuer and audience with a user and a known role.
@@ -190,7 +165,8 @@ token_verify(struct app *app, const char *tok, struct principal *who,
 	enum jamb_status	 st;
 
 	/* A token of a configured identity provider goes to its keys. */
-	if (strlen(tok) <= JWT_MAX_TOKEN && (iss = peek_issuer(tok)) != NULL) {
+	if (strlen(tok) <= JWT_MAX_TOKEN &&
+	    (iss = jwt_peek(tok, 1, "iss")) != NULL) {
 		if (strcmp(iss, c->auth_issuer) != 0 &&
 		    idp_knows(app->idp, iss)) {
 			st = idp_verify(app, tok, iss, who, why, whylen);
